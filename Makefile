@@ -1,0 +1,61 @@
+# whoknows: every command a newcomer or CI needs. Run `make help`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= var/demo
+SHARED ?= ../shared
+
+.PHONY: help venv demo test test-fast typecheck e2e-deps postgres mattermost eval clean
+
+help:
+	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
+	@echo "make test       every test, including end-to-end against a real Mattermost"
+	@echo "make test-fast  the pure-core tests only (no server)"
+	@echo "make typecheck  mypy --strict"
+	@echo "make eval       the expert-finding evaluation on the Stack Exchange dev data"
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+demo: venv
+	mkdir -p $(DATA)
+	$(BIN)/whoknows demo --out $(DATA)/workspace.jsonl
+	$(BIN)/whoknows --data $(DATA) import --replace $(DATA)/workspace.jsonl
+	$(BIN)/whoknows --data $(DATA) ask "kubernetes ingress"
+	$(BIN)/whoknows --data $(DATA) ask "How do I rotate the postgres replication password without downtime?"
+	$(BIN)/whoknows --data $(DATA) ask "flaky ios build"
+
+typecheck: venv
+	$(BIN)/mypy
+
+test-fast: venv
+	$(BIN)/pytest -m "not e2e"
+
+test: venv e2e-deps typecheck
+	$(BIN)/pytest
+
+eval: venv
+	mkdir -p var/eval
+	for site in cardano beer; do \
+	  $(BIN)/whoknows dataset stackexchange $(SHARED)/datasets/stackexchange/$$site \
+	    --corpus var/eval/$$site.corpus.jsonl --queries var/eval/$$site.queries.jsonl && \
+	  $(BIN)/whoknows eval --corpus var/eval/$$site.corpus.jsonl --queries var/eval/$$site.queries.jsonl \
+	    > var/eval/$$site.result.json || exit 1; \
+	done
+
+clean:
+	rm -rf var build .mypy_cache .pytest_cache
+
+# --- end-to-end harness: PostgreSQL and a Mattermost server built from its Go modules ---
+e2e-deps: postgres mattermost
+
+postgres:
+	bash tests/mattermost/setup-postgres.sh
+
+mattermost:
+	bash tests/mattermost/build-mattermost.sh
