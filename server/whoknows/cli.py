@@ -1,0 +1,132 @@
+"""The `whoknows` command line: a thin adapter over the core. Person-facing mistakes exit 2 with one line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import messages
+from .errors import StartupError, UserError
+
+log = logging.getLogger("whoknows")
+
+
+class _Group(click.Group):
+    """Turns our errors into one clear line and exit code 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (UserError, StartupError) as exc:
+            click.echo(f"whoknows: {exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=_Group)
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("WHOKNOWS_DATA", "var/whoknows"),
+    show_default="$WHOKNOWS_DATA or var/whoknows",
+    help="Folder of the index and the service state.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
+@click.pass_context
+def main(ctx: click.Context, data: Path, verbose: bool) -> None:
+    """whoknows: who knows about X? Answered from the conversation your team already has."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = data
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_(data: Path, file: Path) -> None:
+    """Import a Mattermost bulk export (.jsonl, or the .zip of `mmctl export`) into the local index."""
+    from .importer import import_export
+    from .store import open_store
+
+    with open_store(data) as store:
+        report = import_export(store.pipeline, file, progress=sys.stderr.isatty())
+        stats = store.index.stats()
+    click.echo(messages.import_done(report.lines, report.applied.posts_added, report.applied.reactions, stats.documents, report.seconds))
+
+
+@main.command()
+@click.argument("topic", nargs=-1, required=True)
+@click.option("--as", "as_user", metavar="USERNAME", help="Answer as this person sees it (their private channels too).")
+@click.option("--limit", default=5, show_default=True, help="How many people to show.")
+@click.option("--at", "at_ms", type=int, help="Answer as of this time (Unix ms); default: now.")
+@click.pass_obj
+def ask(data: Path, topic: tuple[str, ...], as_user: str | None, limit: int, at_ms: int | None) -> None:
+    """Print the card for a topic or a question, from the local index (no server needed)."""
+    from .core.cards import render_card
+    from .store import open_store
+
+    with open_store(data, create=False) as store:
+        conv = store.conversation
+        caller = None
+        if as_user:
+            caller = conv.user_by_name(as_user.lstrip("@"))
+            if caller is None:
+                raise UserError(messages.unknown_user(as_user))
+        now = at_ms if at_ms is not None else int(time.time() * 1000)
+        ranking = store.engine.ask(
+            " ".join(topic), now=now, readable=conv.readable_channels(caller), exclude=[caller] if caller else [], limit=limit
+        )
+        card = render_card(ranking, conv.channel_team([e.post.channel_id for x in ranking.experts for e in x.evidence]), now=now, site_url=store.site_url)
+    click.echo(card.text)
+    for attachment in card.attachments:
+        click.echo(attachment.get("text", ""))
+
+
+@main.group()
+def dataset() -> None:
+    """Convert public data sets into a corpus and queries for `whoknows eval`."""
+
+
+@dataset.command("stackexchange")
+@click.argument("dump_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--corpus", "corpus_out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--queries", "queries_out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def dataset_stackexchange(dump_dir: Path, corpus_out: Path, queries_out: Path) -> None:
+    """Convert a Stack Exchange dump folder (Posts.xml, Comments.xml, Users.xml)."""
+    from .datasets.stackexchange import convert
+
+    summary = convert(dump_dir, corpus_out, queries_out)
+    click.echo(
+        f"{summary.questions} questions, {summary.answers} answers, {summary.comments} comments; "
+        f"{summary.question_queries} question queries, {summary.topic_queries} topic queries",
+        err=True,
+    )
+
+
+@main.command("eval")
+@click.option("--corpus", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--queries", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def eval_(corpus: Path, queries: Path) -> None:
+    """Replay a corpus in time order and score whoknows against the baselines (JSON on stdout)."""
+    from .evaluation.replay import evaluate, summary_lines
+
+    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True))
+    for line in summary_lines(result):
+        click.echo(line, err=True)
+    click.echo(json.dumps(result))
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the JSONL.")
+@click.option("--seed", default=7, show_default=True)
+def demo(out: Path, seed: int) -> None:
+    """Write a generated demo workspace (a plausible team conversation) as bulk-export JSONL."""
+    from .demo import generate
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    summary = generate(out, seed=seed)
+    click.echo(messages.demo_written(out, summary.root_posts + summary.replies, summary.users), err=True)

@@ -1,0 +1,141 @@
+"""Cards: a ranking turned into a Mattermost message (markdown text plus message attachments).
+
+Everything quoted from a post or a name goes through `quote`, which makes sure a snippet can never
+notify anyone (@channel, @here, @all, @someone) and never adds links, images or formatting to a card.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .ranking import Evidence, Expert
+
+SNIPPET_CHARS = 160
+CARD_COLOR = "#2f81f7"
+
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_CODE_FENCE = re.compile(r"```[^\n]*")
+# Every ASCII punctuation mark that means something in Mattermost markdown; escaped with a backslash.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=:$^&])")
+_FULLWIDTH_AT = "\uff20"
+
+
+def assets_dir() -> Path:
+    env = os.environ.get("WHOKNOWS_ASSETS")
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "webapp-assets"
+
+
+def quote(text: object) -> str:
+    """Plain text safe inside a card: one line, no mentions, no markdown, no links."""
+    s = str(text)
+    s = _CODE_FENCE.sub(" ", s)
+    s = _URL.sub("\u2039link\u203a", s)
+    s = " ".join(s.split())
+    s = _MARKDOWN.sub(r"\\\1", s)
+    # A full-width at sign reads the same but is not a mention to Mattermost.
+    return s.replace("@", _FULLWIDTH_AT)
+
+
+def cut(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Shortens at a word boundary, with an ellipsis when something was cut."""
+    flat = " ".join(_CODE_FENCE.sub(" ", text).split())
+    if len(flat) <= limit:
+        return flat
+    head = flat[: limit + 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else flat[:limit]).rstrip(" ,.;:") + "\u2026"
+
+
+def ago(delta_ms: int) -> str:
+    """A short, friendly distance in time ("3 days ago")."""
+    minutes = max(0, delta_ms) // 60_000
+    if minutes < 1:
+        return "just now"
+    for size, unit in ((525_600, "year"), (43_200, "month"), (10_080, "week"), (1_440, "day"), (60, "hour"), (1, "minute")):
+        if minutes >= size:
+            n = minutes // size
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"
+
+
+def permalink(site_url: str, team: str, post_id: str) -> str:
+    return f"{site_url}/{team}/pl/{post_id}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(assets_dir() / "templates"),
+        autoescape=False,  # the output is Mattermost markdown, escaped by `quote`, not HTML
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+    env.filters["quote"] = quote
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    text: str
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+
+    def props(self) -> dict[str, Any]:
+        return {"attachments": self.attachments} if self.attachments else {}
+
+
+def reason(expert: Expert, topic: str, now: int) -> str:
+    return render(
+        "reason.txt.j2",
+        answers=expert.answers,
+        questions=expert.questions,
+        posts=expert.posts,
+        endorsements=expert.endorsements,
+        topic=topic,
+        latest=ago(now - expert.last_active),
+    )
+
+
+def _evidence_view(ev: Evidence, channels: Mapping[str, tuple[str, str]], now: int, site_url: str) -> dict[str, str]:
+    team, channel = channels.get(ev.post.channel_id, ("", ev.post.channel_id))
+    return {
+        "snippet": quote(cut(ev.post.message)),
+        "where": f"~{channel}",
+        "when": ago(now - ev.post.create_at),
+        "link": permalink(site_url, team, ev.post.post_id),
+    }
+
+
+def expert_attachment(rank: int, expert: Expert, topic: str, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> dict[str, Any]:
+    person = expert.person
+    text = render(
+        "expert.md.j2",
+        rank=rank,
+        name=person.display_name or person.username,
+        username=person.username,
+        reason=reason(expert, topic, now),
+        evidence=[_evidence_view(ev, channels, now, site_url) for ev in expert.evidence],
+    )
+    return {"color": CARD_COLOR, "fallback": f"{rank}. {person.username}", "text": text}
+
+
+def render_card(ranking: Any, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> Card:
+    """The /whoknows card for a ranking (`core.engine.Ranking`)."""
+    topic = ranking.topic.text if len(ranking.topic.text) <= 60 else ranking.topic.label
+    text = render("card.md.j2", topic=topic, experts=ranking.experts, considered=ranking.considered_posts)
+    attachments = [
+        expert_attachment(i, e, ranking.topic.label or topic, channels, now=now, site_url=site_url)
+        for i, e in enumerate(ranking.experts, start=1)
+    ]
+    return Card(text, attachments)

@@ -1,0 +1,332 @@
+"""The conversation's structure beside the text index: who wrote which post where, threads, reactions, people.
+
+Kept in SQLite (a file in production, `:memory:` in tests and evaluation) so the ranking can join
+hits with thread roles, endorsements and activity without a second text engine. Activity is kept as
+exponentially decayed counters so reading a person's recent activity costs O(1) at any moment.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+
+from .events import (
+    ChannelMemberAdded,
+    ChannelMemberRemoved,
+    ChannelUpdated,
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    SuggestionRejected,
+    TeamUpdated,
+    UserOptedIn,
+    UserOptedOut,
+    UserUpdated,
+)
+
+# Reactions that say "this answer helped" when given by someone other than the author.
+ENDORSING_EMOJI = frozenset(
+    {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "+1", "thumbsup", "100", "pray", "raised_hands", "clap", "tada", "bulb", "star", "heart"}
+)
+# Reactions that mark the accepted answer when the thread's asker gives them.
+ACCEPTING_EMOJI = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
+
+ACTIVITY_HALF_LIFE_MS = 90 * 24 * 3600 * 1000
+"""Recent activity counts more; a post 90 days old counts half (Q&A sites and chat alike move on in months)."""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS teams(team_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS channels(channel_id TEXT PRIMARY KEY, team_id TEXT NOT NULL, name TEXT NOT NULL,
+  display_name TEXT NOT NULL, type TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, username TEXT NOT NULL, display_name TEXT NOT NULL,
+  is_bot INTEGER NOT NULL, deactivated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS users_by_name ON users(username);
+CREATE TABLE IF NOT EXISTS members(channel_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY(channel_id, user_id));
+CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  root_id TEXT NOT NULL, create_at INTEGER NOT NULL, edit_at INTEGER NOT NULL, message TEXT NOT NULL,
+  is_answer INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
+CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji_name TEXT NOT NULL,
+  create_at INTEGER NOT NULL, PRIMARY KEY(post_id, user_id, emoji_name));
+CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
+  first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, decayed REAL NOT NULL, decayed_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS optouts(user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rejections(user_id TEXT NOT NULL, topic TEXT NOT NULL, by_user_id TEXT NOT NULL,
+  at INTEGER NOT NULL, PRIMARY KEY(user_id, topic, by_user_id));
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PostFacts:
+    """One post with what the ranking needs about its place in the conversation."""
+
+    post_id: str
+    channel_id: str
+    user_id: str
+    root_id: str
+    root_user_id: str
+    create_at: int
+    message: str
+    endorsements: int
+    """Endorsing reactions from people other than the author."""
+    accepted: bool
+    """The thread's asker marked this reply with a check mark."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    user_id: str
+    username: str
+    display_name: str
+    is_bot: bool
+    deactivated: bool
+    opted_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    posts: int
+    answers: int
+    last_at: int
+    recent: float
+    """Posts weighted by age (half-life ACTIVITY_HALF_LIFE_MS), as of the moment asked."""
+
+
+def _decay(value: float, since: int, now: int) -> float:
+    if now <= since:
+        return value
+    return value * math.exp2(-(now - since) / ACTIVITY_HALF_LIFE_MS)
+
+
+class Conversation:
+    """SQLite store of the conversation's structure. Writes happen inside `apply`; reads are plain queries."""
+
+    def __init__(self, path: str = ":memory:", *, opted_out_by_default: bool = False) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        self.opted_out_by_default = opted_out_by_default
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.db.execute("ROLLBACK")
+
+    def add_post(self, e: PostCreated) -> bool:
+        """Records a post; False if the id was already known (re-delivery), which changes nothing."""
+        root_user = ""
+        if e.root_id:
+            row = self.db.execute("SELECT user_id FROM posts WHERE post_id=?", (e.root_id,)).fetchone()
+            root_user = row[0] if row else ""
+        is_answer = int(bool(e.root_id) and root_user != e.user_id)
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO posts VALUES(?,?,?,?,?,?,?,?)",
+            (e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, e.create_at, e.message, is_answer),
+        )
+        if cur.rowcount == 0:
+            return False
+        self._count_activity(e.user_id, e.create_at, is_answer, +1)
+        return True
+
+    def edit_post(self, e: PostEdited) -> bool:
+        cur = self.db.execute(
+            "UPDATE posts SET message=?, edit_at=? WHERE post_id=? AND edit_at<=?",
+            (e.message, e.edit_at, e.post_id, e.edit_at),
+        )
+        return cur.rowcount > 0
+
+    def delete_post(self, e: PostDeleted) -> bool:
+        row = self.db.execute("SELECT user_id, create_at, is_answer FROM posts WHERE post_id=?", (e.post_id,)).fetchone()
+        if row is None:
+            return False
+        self.db.execute("DELETE FROM posts WHERE post_id=?", (e.post_id,))
+        self.db.execute("DELETE FROM reactions WHERE post_id=?", (e.post_id,))
+        self._count_activity(row[0], row[1], row[2], -1)
+        return True
+
+    def _count_activity(self, user_id: str, at: int, is_answer: int, sign: int) -> None:
+        row = self.db.execute("SELECT posts, answers, first_at, last_at, decayed, decayed_at FROM activity WHERE user_id=?", (user_id,)).fetchone()
+        if row is None:
+            if sign < 0:
+                return
+            self.db.execute("INSERT INTO activity VALUES(?,?,?,?,?,?,?)", (user_id, 1, is_answer, at, at, 1.0, at))
+            return
+        posts, answers, first_at, last_at, decayed, decayed_at = row
+        # Fold the post's weight into the counter as of the counter's own reference time.
+        ref = max(decayed_at, at)
+        value = _decay(decayed, decayed_at, ref) + sign * _decay(1.0, at, ref)
+        self.db.execute(
+            "UPDATE activity SET posts=?, answers=?, first_at=?, last_at=?, decayed=?, decayed_at=? WHERE user_id=?",
+            (posts + sign, answers + sign * is_answer, min(first_at, at), max(last_at, at) if sign > 0 else last_at, max(value, 0.0), ref, user_id),
+        )
+
+    def add_reaction(self, e: ReactionAdded) -> bool:
+        cur = self.db.execute("INSERT OR IGNORE INTO reactions VALUES(?,?,?,?)", (e.post_id, e.user_id, e.emoji_name, e.create_at))
+        return cur.rowcount > 0
+
+    def remove_reaction(self, e: ReactionRemoved) -> bool:
+        cur = self.db.execute("DELETE FROM reactions WHERE post_id=? AND user_id=? AND emoji_name=?", (e.post_id, e.user_id, e.emoji_name))
+        return cur.rowcount > 0
+
+    def put_team(self, e: TeamUpdated) -> None:
+        self.db.execute("INSERT OR REPLACE INTO teams VALUES(?,?,?)", (e.team_id, e.name, e.display_name))
+
+    def put_channel(self, e: ChannelUpdated) -> None:
+        self.db.execute("INSERT OR REPLACE INTO channels VALUES(?,?,?,?,?)", (e.channel_id, e.team_id, e.name, e.display_name, e.type))
+
+    def put_user(self, e: UserUpdated) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO users VALUES(?,?,?,?,?)",
+            (e.user_id, e.username, e.display_name, int(e.is_bot), int(e.deactivated)),
+        )
+
+    def add_member(self, e: ChannelMemberAdded) -> None:
+        self.db.execute("INSERT OR IGNORE INTO members VALUES(?,?)", (e.channel_id, e.user_id))
+
+    def remove_member(self, e: ChannelMemberRemoved) -> None:
+        self.db.execute("DELETE FROM members WHERE channel_id=? AND user_id=?", (e.channel_id, e.user_id))
+
+    def set_opt(self, e: UserOptedOut | UserOptedIn) -> None:
+        self.db.execute("INSERT OR REPLACE INTO optouts VALUES(?,?,?)", (e.user_id, int(isinstance(e, UserOptedOut)), e.at))
+
+    def add_rejection(self, e: SuggestionRejected) -> None:
+        self.db.execute("INSERT OR IGNORE INTO rejections VALUES(?,?,?,?)", (e.user_id, e.topic, e.by_user_id, e.at))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def post_facts(self, post_ids: Sequence[str]) -> dict[str, PostFacts]:
+        """Facts for the given posts that still exist (deleted ones are simply absent)."""
+        out: dict[str, PostFacts] = {}
+        for chunk in _chunks(post_ids, 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"""SELECT p.post_id, p.channel_id, p.user_id, p.root_id, COALESCE(r.user_id, ''), p.create_at, p.message,
+                      (SELECT COUNT(*) FROM reactions x WHERE x.post_id=p.post_id AND x.user_id!=p.user_id
+                         AND x.emoji_name IN ({_EMOJI_MARKS})),
+                      EXISTS(SELECT 1 FROM reactions x WHERE x.post_id=p.post_id AND r.user_id IS NOT NULL
+                         AND x.user_id=r.user_id AND x.user_id!=p.user_id AND x.emoji_name IN ({_ACCEPT_MARKS}))
+                    FROM posts p LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != ''
+                    WHERE p.post_id IN ({marks})""",
+                (*_ENDORSE_ARGS, *_ACCEPT_ARGS, *chunk),
+            ).fetchall()
+            for row in rows:
+                out[row[0]] = PostFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
+        return out
+
+    def replies(self, root_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The reply post ids of each given thread root."""
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(root_ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for root_id, post_id in self.db.execute(
+                f"SELECT root_id, post_id FROM posts WHERE root_id IN ({marks}) ORDER BY create_at", tuple(chunk)
+            ):
+                out.setdefault(root_id, []).append(post_id)
+        return out
+
+    def activity(self, user_ids: Iterable[str], now: int) -> dict[str, Activity]:
+        out: dict[str, Activity] = {}
+        ids = list(user_ids)
+        for chunk in _chunks(ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for user_id, posts, answers, last_at, decayed, decayed_at in self.db.execute(
+                f"SELECT user_id, posts, answers, last_at, decayed, decayed_at FROM activity WHERE user_id IN ({marks})", tuple(chunk)
+            ):
+                out[user_id] = Activity(posts, answers, last_at, _decay(decayed, decayed_at, now))
+        return out
+
+    def most_active(self, now: int, limit: int) -> list[tuple[str, float]]:
+        """People by recent activity, most active first (candidates when the text says little)."""
+        rows = self.db.execute("SELECT user_id, decayed, decayed_at FROM activity WHERE posts > 0").fetchall()
+        scored = [(u, _decay(d, at, now)) for u, d, at in rows]
+        scored.sort(key=lambda x: (-x[1], x[0]))
+        return scored[:limit]
+
+    def post_counts(self) -> dict[str, int]:
+        return {u: n for u, n in self.db.execute("SELECT user_id, posts FROM activity WHERE posts > 0")}
+
+    def people(self, user_ids: Iterable[str]) -> dict[str, Person]:
+        ids = list(user_ids)
+        out: dict[str, Person] = {}
+        default = int(self.opted_out_by_default)
+        for chunk in _chunks(ids, 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"""SELECT u.user_id, u.username, u.display_name, u.is_bot, u.deactivated, COALESCE(o.opted_out, ?)
+                    FROM users u LEFT JOIN optouts o ON o.user_id = u.user_id WHERE u.user_id IN ({marks})""",
+                (default, *chunk),
+            ).fetchall()
+            for row in rows:
+                out[row[0]] = Person(row[0], row[1], row[2], bool(row[3]), bool(row[4]), bool(row[5]))
+        for user_id in ids:
+            if user_id not in out:  # never introduced: name them by id, and respect the default
+                out[user_id] = Person(user_id, user_id, "", False, False, bool(default))
+        return out
+
+    def user_by_name(self, username: str) -> str | None:
+        row = self.db.execute("SELECT user_id FROM users WHERE username=?", (username,)).fetchone()
+        return str(row[0]) if row else None
+
+    def rejections(self, topic: str) -> dict[str, int]:
+        return {u: n for u, n in self.db.execute("SELECT user_id, COUNT(*) FROM rejections WHERE topic=? GROUP BY user_id", (topic,))}
+
+    def channel_team(self, channel_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """channel id -> (team name, channel name), for permalinks and labels."""
+        ids = list(channel_ids)
+        out: dict[str, tuple[str, str]] = {}
+        for chunk in _chunks(ids, 900):
+            marks = ",".join("?" * len(chunk))
+            for cid, team, name in self.db.execute(
+                f"SELECT c.channel_id, COALESCE(t.name, c.team_id), c.name FROM channels c LEFT JOIN teams t ON t.team_id=c.team_id WHERE c.channel_id IN ({marks})",
+                tuple(chunk),
+            ):
+                out[cid] = (team, name)
+        return out
+
+    def readable_channels(self, user_id: str | None) -> frozenset[str]:
+        """Public channels, plus the private ones the person is a member of (no one: public only)."""
+        rows = self.db.execute(
+            "SELECT channel_id FROM channels WHERE type='O' UNION SELECT c.channel_id FROM channels c JOIN members m "
+            "ON m.channel_id=c.channel_id WHERE c.type IN ('P','G') AND m.user_id=?",
+            (user_id or "",),
+        )
+        return frozenset(r[0] for r in rows)
+
+    def all_channels(self) -> frozenset[str]:
+        rows = self.db.execute("SELECT channel_id FROM channels UNION SELECT DISTINCT channel_id FROM posts")
+        return frozenset(r[0] for r in rows)
+
+    def channels_of_type(self, types: Collection[str]) -> list[str]:
+        marks = ",".join("?" * len(types))
+        return [r[0] for r in self.db.execute(f"SELECT channel_id FROM channels WHERE type IN ({marks})", tuple(types))]
+
+    def post_count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0])
+
+    def has_post(self, post_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM posts WHERE post_id=?", (post_id,)).fetchone() is not None
+
+
+_ENDORSE_ARGS = tuple(sorted(ENDORSING_EMOJI))
+_ACCEPT_ARGS = tuple(sorted(ACCEPTING_EMOJI))
+_EMOJI_MARKS = ",".join("?" * len(_ENDORSE_ARGS))
+_ACCEPT_MARKS = ",".join("?" * len(_ACCEPT_ARGS))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

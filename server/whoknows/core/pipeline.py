@@ -1,0 +1,136 @@
+"""The one event path: every source applies its events here, in order, to the conversation and the index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .conversation import Conversation
+from .events import (
+    ChannelMemberAdded,
+    ChannelMemberRemoved,
+    ChannelUpdated,
+    Event,
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    ReactionAdded,
+    ReactionRemoved,
+    SuggestionRejected,
+    TeamUpdated,
+    UserOptedIn,
+    UserOptedOut,
+    UserUpdated,
+)
+from .index import IndexedPost, PostIndex
+
+MAX_INDEXED_CHARS = 16_384
+"""Mattermost's own limit on a message; anything longer is cut before indexing."""
+
+_PRIVATE_CONVERSATIONS = frozenset({"D", "G"})
+
+
+@dataclass
+class Applied:
+    """What a batch changed, for progress reports and tests."""
+
+    posts_added: int = 0
+    posts_edited: int = 0
+    posts_deleted: int = 0
+    reactions: int = 0
+    ignored: int = 0
+    other: int = 0
+    details: list[str] = field(default_factory=list)
+
+    def __iadd__(self, other: Applied) -> Applied:
+        self.posts_added += other.posts_added
+        self.posts_edited += other.posts_edited
+        self.posts_deleted += other.posts_deleted
+        self.reactions += other.reactions
+        self.ignored += other.ignored
+        self.other += other.other
+        return self
+
+
+class Pipeline:
+    """Applies events idempotently. The conversation store changes at once (so a deleted post leaves every
+    ranking immediately); text changes are buffered and committed to the index in batches."""
+
+    def __init__(self, conversation: Conversation, index: PostIndex, *, batch_size: int = 5000) -> None:
+        self.conversation = conversation
+        self.index = index
+        self.batch_size = batch_size
+        self._pending = 0
+        self._private_channels: set[str] = set(conversation.channels_of_type(_PRIVATE_CONVERSATIONS))
+
+    def apply(self, events: Iterable[Event]) -> Applied:
+        """Applies the events in one store transaction; commits the index when enough text is pending."""
+        applied = Applied()
+        conv = self.conversation
+        conv.begin()
+        try:
+            for event in events:
+                self._apply_one(event, applied)
+        except BaseException:
+            conv.rollback()
+            raise
+        conv.commit()
+        if self._pending >= self.batch_size:
+            self.flush()
+        return applied
+
+    def flush(self) -> None:
+        """Makes everything applied so far searchable."""
+        self.index.commit()
+        self._pending = 0
+
+    def _apply_one(self, event: Event, applied: Applied) -> None:
+        conv = self.conversation
+        match event:
+            case PostCreated():
+                if event.channel_id in self._private_channels:
+                    applied.ignored += 1
+                elif conv.add_post(event):
+                    self._index(event.post_id, event.channel_id, event.user_id, event.message, replace=False)
+                    applied.posts_added += 1
+            case PostEdited():
+                if conv.edit_post(event):
+                    facts = conv.post_facts([event.post_id])[event.post_id]
+                    self._index(event.post_id, facts.channel_id, facts.user_id, event.message, replace=True)
+                    applied.posts_edited += 1
+            case PostDeleted():
+                if conv.delete_post(event):
+                    self.index.delete(event.post_id)
+                    self._pending += 1
+                    applied.posts_deleted += 1
+            case ReactionAdded():
+                applied.reactions += conv.add_reaction(event)
+            case ReactionRemoved():
+                applied.reactions += conv.remove_reaction(event)
+            case ChannelUpdated():
+                if event.type in _PRIVATE_CONVERSATIONS:
+                    self._private_channels.add(event.channel_id)
+                conv.put_channel(event)
+                applied.other += 1
+            case TeamUpdated():
+                conv.put_team(event)
+                applied.other += 1
+            case UserUpdated():
+                conv.put_user(event)
+                applied.other += 1
+            case ChannelMemberAdded():
+                conv.add_member(event)
+                applied.other += 1
+            case ChannelMemberRemoved():
+                conv.remove_member(event)
+                applied.other += 1
+            case UserOptedOut() | UserOptedIn():
+                conv.set_opt(event)
+                applied.other += 1
+            case SuggestionRejected():
+                conv.add_rejection(event)
+                applied.other += 1
+
+    def _index(self, post_id: str, channel_id: str, user_id: str, message: str, *, replace: bool) -> None:
+        self.index.put(IndexedPost(post_id, channel_id, user_id, message[:MAX_INDEXED_CHARS]), replace=replace)
+        self._pending += 1

@@ -1,0 +1,174 @@
+"""The embedded text index: Whoosh (the `whoosh-reloaded` distribution, pinned), on disk or in RAM.
+
+One writer at a time (Whoosh allows one per index): writes are buffered and applied in one writer per
+commit, and the searcher is refreshed after each commit.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import StartupError
+from .index import Hit, IndexedPost, IndexStats
+
+EXPECTED_DISTRIBUTION = "Whoosh-Reloaded"
+EXPECTED_VERSION = "2.7.5"
+
+
+def check_whoosh_distribution() -> None:
+    """Refuses a look-alike fork: they all install the `whoosh` package but differ in format and provenance."""
+    providers = importlib.metadata.packages_distributions().get("whoosh", [])
+    names = sorted({p.lower() for p in providers})
+    if names != [EXPECTED_DISTRIBUTION.lower()]:
+        raise StartupError(
+            f"the installed 'whoosh' package comes from {providers or 'nothing'}; whoknows needs exactly "
+            f"{EXPECTED_DISTRIBUTION}=={EXPECTED_VERSION} (remove the others and reinstall)"
+        )
+    version = importlib.metadata.version(EXPECTED_DISTRIBUTION)
+    if version != EXPECTED_VERSION:
+        raise StartupError(f"{EXPECTED_DISTRIBUTION} {version} is installed; whoknows needs {EXPECTED_VERSION}")
+
+
+check_whoosh_distribution()
+
+from whoosh import fields, index, query, scoring  # noqa: E402
+from whoosh.analysis import STOP_WORDS, StemmingAnalyzer  # noqa: E402
+from whoosh.filedb.filestore import FileStorage, RamStorage  # noqa: E402
+
+# Words that carry no topic in chat questions, on top of Whoosh's English stop list.
+CHAT_STOP_WORDS = frozenset(STOP_WORDS) | frozenset(
+    """
+    how do does did doing done what why when where which who whom whose anyone anybody someone somebody
+    know knows knew i i'm im me my mine we our ours us you your yours he she him her his they them their its it's
+    get gets got getting thanks thank thx please pls hi hello hey folks all guys team just like need needs want
+    wants use used uses using way ways there here help question questions something anything thing things able
+    would should could can cannot can't dont don't doesn't isn't wasn't any some also still really very much many
+    is am are was were been being have has had having one two new now then than too so ok okay yes no not
+    """.split()
+)
+
+ANALYZER = StemmingAnalyzer(stoplist=CHAT_STOP_WORDS, minsize=2, maxsize=40)
+
+SCHEMA = fields.Schema(
+    post_id=fields.ID(stored=True, unique=True),
+    channel_id=fields.ID(),
+    user_id=fields.ID(),
+    text=fields.TEXT(analyzer=ANALYZER, phrase=False),
+)
+
+
+MAX_SEGMENTS = 6
+
+
+def merge_smallest(writer: Any, segments: list[Any]) -> list[Any]:
+    """Merge policy: at most MAX_SEGMENTS segments, merging the smallest first.
+
+    Frequent small commits (live posts, the evaluation's per-query commits) would otherwise pile up
+    segments, and every search pays for each one.
+    """
+    from whoosh.reading import SegmentReader
+
+    by_size = sorted(segments, key=lambda seg: seg.doc_count_all())
+    excess = len(by_size) - MAX_SEGMENTS
+    if excess <= 0:
+        return by_size
+    for seg in by_size[: excess + 1]:
+        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
+    return by_size[excess + 1 :]
+
+
+class WhooshIndex:
+    """PostIndex on Whoosh. `path=None` keeps the index in RAM (tests, evaluation)."""
+
+    def __init__(self, path: Path | None = None, *, limitmb: int = 256) -> None:
+        if path is None:
+            storage: Any = RamStorage()
+            self._ix = storage.create_index(SCHEMA)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            storage = FileStorage(str(path))
+            self._ix = storage.open_index() if index.exists_in(str(path)) else storage.create_index(SCHEMA)
+        self._path = path
+        self._limitmb = limitmb
+        self._pending: list[tuple[str, IndexedPost | str]] = []
+        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+
+    def put(self, post: IndexedPost, *, replace: bool) -> None:
+        self._pending.append(("update" if replace else "add", post))
+
+    def delete(self, post_id: str) -> None:
+        self._pending.append(("delete", post_id))
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def commit(self) -> None:
+        if not self._pending:
+            return
+        writer = self._ix.writer(limitmb=self._limitmb)
+        try:
+            for op, item in self._pending:
+                if isinstance(item, str):
+                    writer.delete_by_term("post_id", item)
+                else:
+                    doc = {"post_id": item.post_id, "channel_id": item.channel_id, "user_id": item.user_id, "text": item.text}
+                    if op == "update":
+                        writer.update_document(**doc)
+                    else:
+                        writer.add_document(**doc)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(mergetype=merge_smallest)
+        self._pending.clear()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        # A new searcher, not Searcher.refresh(): in Whoosh 2.7 refresh() fails when the old reader was
+        # empty, and after a merge its reader reuse can keep counting the merged-away segments.
+        old = self._searcher
+        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        old.close()
+
+    def terms(self, text: str) -> list[str]:
+        return [t.text for t in ANALYZER(text)]
+
+    def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
+        s = self._searcher
+        return s.doc_count(), {t: s.doc_frequency("text", t) for t in terms}
+
+    def search(
+        self,
+        terms: Sequence[str],
+        *,
+        limit: int,
+        exclude_channels: Collection[str] = (),
+        author: str | None = None,
+    ) -> list[Hit]:
+        if not terms:
+            return []
+        q = query.Or([query.Term("text", t) for t in dict.fromkeys(terms)])
+        mask = query.Or([query.Term("channel_id", c) for c in exclude_channels]) if exclude_channels else None
+        flt = query.Term("user_id", author) if author else None
+        results = self._searcher.search(q, limit=limit, mask=mask, filter=flt)
+        stored = self._searcher.stored_fields
+        return [Hit(stored(docnum)["post_id"], float(score)) for docnum, score in results.items()]
+
+    def stats(self) -> IndexStats:
+        size = 0
+        if self._path is not None:
+            size = sum(f.stat().st_size for f in self._path.iterdir() if f.is_file())
+        return IndexStats(self._searcher.doc_count(), len(self._ix._segments()), size)
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+
+def index_exists(path: Path) -> bool:
+    return path.is_dir() and index.exists_in(os.fspath(path))

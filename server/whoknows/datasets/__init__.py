@@ -1,0 +1,1 @@
+"""Converters from public data sets into the formats of the evaluation protocol."""

@@ -1,0 +1,1 @@
+"""Measuring how well a method answers "who knows about X?" (see the evaluation protocol)."""

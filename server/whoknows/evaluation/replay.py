@@ -1,0 +1,160 @@
+"""The offline evaluation of ../shared/eval/PROTOCOL.md: replay a corpus in time order through the same
+pipeline the live bot uses, answer each query with only the past, score whoknows beside the baselines."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..adapters.bulk_export import read_export
+from ..core.conversation import Conversation
+from ..core.engine import Engine
+from ..core.events import Event, PostCreated, ReactionAdded
+from ..core.pipeline import Pipeline
+from ..core.ranking import Weights
+from ..core.whoosh_index import WhooshIndex
+from ..errors import UserError
+from .baselines import combmnz, popularity
+from .metrics import QueryScore, score_query, summarize
+
+METHODS = ("whoknows", "popularity", "combmnz")
+KINDS = ("question", "topic")
+ANSWER_SIZE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    id: str
+    kind: str
+    text: str
+    at: int
+    asker: str | None
+    team: str | None
+    channel: str | None
+    relevant: frozenset[str]
+
+
+def read_queries(path: Path) -> list[Query]:
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    out: list[Query] = []
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                o = json.loads(line)
+                if not isinstance(o, dict):
+                    raise ValueError("not an object")
+                kind = o["kind"]
+                if kind not in KINDS:
+                    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+                asker = o.get("asker")
+                relevant = o["relevant"]
+                if not isinstance(relevant, list) or not all(isinstance(r, str) for r in relevant):
+                    raise ValueError("relevant must be a list of usernames")
+                if not isinstance(o["at"], int) or not isinstance(o["text"], str):
+                    raise ValueError("at must be an integer and text a string")
+                out.append(Query(str(o["id"]), kind, o["text"], o["at"], asker if isinstance(asker, str) else None,
+                                 o.get("team"), o.get("channel"), frozenset(relevant)))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise UserError(f"{path} line {line_no}: not a query ({exc})") from exc
+    out.sort(key=lambda q: (q.at, q.id))
+    return out
+
+
+def event_time(event: Event) -> int:
+    return event.create_at if isinstance(event, (PostCreated, ReactionAdded)) else 0
+
+
+def load_corpus(path: Path) -> tuple[list[Event], list[Event]]:
+    """(timeless facts: teams, channels, people, memberships; timed events sorted by time)."""
+    facts: list[Event] = []
+    timed: list[Event] = []
+    for _, events in read_export(path):
+        for e in events:
+            (timed if isinstance(e, (PostCreated, ReactionAdded)) else facts).append(e)
+    timed.sort(key=event_time)  # stable: a reply keeps its place after its root at equal times
+    return facts, timed
+
+
+Answerer = Callable[[Query], list[str]]
+
+
+def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    started = time.monotonic()
+    facts, timed = load_corpus(corpus)
+    queries = read_queries(queries_path)
+    conversation = Conversation()
+    index = WhooshIndex()
+    pipeline = Pipeline(conversation, index, batch_size=10**9)
+    pipeline.apply(facts)
+    engine = Engine(conversation, index, weights)
+
+    def usernames(user_ids: list[str]) -> list[str]:
+        people = conversation.people(user_ids)
+        return [people[u].username for u in user_ids]
+
+    def answer_whoknows(q: Query) -> list[str]:
+        exclude = [conversation.user_by_name(q.asker) or q.asker] if q.asker else []
+        ranking = engine.ask(q.text, now=q.at, exclude=exclude, limit=ANSWER_SIZE)
+        return [e.person.username for e in ranking.experts]
+
+    def answer_popularity(q: Query) -> list[str]:
+        return usernames(popularity(conversation, exclude=_asker_ids(conversation, q), limit=ANSWER_SIZE))
+
+    def answer_combmnz(q: Query) -> list[str]:
+        return usernames(combmnz(conversation, index, q.text, exclude=_asker_ids(conversation, q), limit=ANSWER_SIZE))
+
+    answerers: dict[str, Answerer] = {"whoknows": answer_whoknows, "popularity": answer_popularity, "combmnz": answer_combmnz}
+    scores: dict[str, dict[str, list[QueryScore]]] = {k: {m: [] for m in METHODS} for k in KINDS}
+    answerable: dict[str, list[bool]] = {k: [] for k in KINDS}
+    cursor = 0
+    for n, q in enumerate(queries, start=1):
+        end = cursor
+        while end < len(timed) and event_time(timed[end]) < q.at:
+            end += 1
+        if end > cursor:
+            pipeline.apply(timed[cursor:end])
+            cursor = end
+        pipeline.flush()
+        counts = conversation.activity([conversation.user_by_name(r) or r for r in q.relevant], q.at)
+        answerable[q.kind].append(any(a.posts > 0 for a in counts.values()))
+        for method, answer in answerers.items():
+            scores[q.kind][method].append(score_query(answer(q)[:ANSWER_SIZE], q.relevant))
+        if progress and n % 25 == 0:
+            progress(f"{n}/{len(queries)} queries, {cursor} events replayed")
+    by_kind: dict[str, Any] = {}
+    for kind in KINDS:
+        if not answerable[kind]:
+            continue
+        by_kind[kind] = {
+            "queries": len(answerable[kind]),
+            "answerable": sum(answerable[kind]),
+            "methods": {m: summarize(scores[kind][m], answerable[kind]) for m in METHODS},
+        }
+    corpus_name = _corpus_name(facts, corpus)
+    return {"corpus": corpus_name, "queries": len(queries), "by_kind": by_kind, "seconds": round(time.monotonic() - started, 1)}
+
+
+def _asker_ids(conversation: Conversation, q: Query) -> list[str]:
+    return [conversation.user_by_name(q.asker) or q.asker] if q.asker else []
+
+
+def _corpus_name(facts: list[Event], path: Path) -> str:
+    from ..core.events import TeamUpdated
+
+    teams = [e.name for e in facts if isinstance(e, TeamUpdated)]
+    return teams[0] if len(teams) == 1 else path.name.split(".")[0]
+
+
+def summary_lines(result: dict[str, Any]) -> Iterator[str]:
+    yield f"corpus {result['corpus']}: {result['queries']} queries in {result.get('seconds', '?')} s"
+    for kind, block in result["by_kind"].items():
+        yield f"  {kind}: {block['queries']} queries, {block['answerable']} answerable"
+        for method, m in block["methods"].items():
+            yield f"    {method:<11} MRR {m['mrr']:.3f} [{m['mrr_ci'][0]:.3f}, {m['mrr_ci'][1]:.3f}]  P@1 {m['p1']:.3f}  Hit@5 {m['hit5']:.3f}  nDCG@5 {m['ndcg5']:.3f}"
