@@ -28,7 +28,7 @@ from ..core.events import (
 from ..errors import UserError
 
 _CHANNEL_TYPES = {"O", "P"}
-IGNORED_TYPES = frozenset({"direct_channel", "direct_post", "emoji", "scheme", "role", "bot"})
+IGNORED_TYPES = frozenset({"direct_channel", "direct_post", "emoji", "scheme", "role"})
 
 
 class BadLine(UserError):
@@ -80,7 +80,7 @@ def decode_line(obj: Any, line_no: int) -> list[Event]:
         if obj.get("version") != 1:
             raise BadLine(line_no, f"unsupported bulk-export version {obj.get('version')!r} (only 1 is known)")
         return []
-    if kind in IGNORED_TYPES or kind not in ("team", "channel", "user", "post"):
+    if kind in IGNORED_TYPES or kind not in ("team", "channel", "user", "bot", "post"):
         return []  # direct messages are never indexed; other kinds carry nothing we use
     body = obj.get(kind)
     if not isinstance(body, dict):
@@ -97,6 +97,9 @@ def decode_line(obj: Any, line_no: int) -> list[Event]:
         return [ChannelUpdated(channel_id(team, name), team, name, ctype, str(body.get("display_name") or name))]
     if kind == "user":
         return _user(body, line_no)
+    if kind == "bot":
+        username = _field(body, "username", str, line_no, "bot")
+        return [UserUpdated(username, username, str(body.get("display_name") or username), True, False)]
     return _post(body, line_no)
 
 

@@ -35,8 +35,11 @@ ENDORSING_EMOJI = frozenset(
 # Reactions that mark the accepted answer when the thread's asker gives them.
 ACCEPTING_EMOJI = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
 
-ACTIVITY_HALF_LIFE_MS = 90 * 24 * 3600 * 1000
-"""Recent activity counts more; a post 90 days old counts half (Q&A sites and chat alike move on in months)."""
+ACTIVITY_HALF_LIFE_MS = 14 * 24 * 3600 * 1000
+"""Who is around now: a post two weeks old counts half (people who answer are the ones present)."""
+
+NON_ANSWER_ACTIVITY = 0.5
+"""A question or a post outside a thread shows presence; answering others shows helping: it counts double."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS teams(team_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL);
@@ -50,6 +53,7 @@ CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT N
   root_id TEXT NOT NULL, create_at INTEGER NOT NULL, edit_at INTEGER NOT NULL, message TEXT NOT NULL,
   is_answer INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
+CREATE INDEX IF NOT EXISTS posts_by_user ON posts(user_id, create_at);
 CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji_name TEXT NOT NULL,
   create_at INTEGER NOT NULL, PRIMARY KEY(post_id, user_id, emoji_name));
 CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
@@ -160,15 +164,16 @@ class Conversation:
 
     def _count_activity(self, user_id: str, at: int, is_answer: int, sign: int) -> None:
         row = self.db.execute("SELECT posts, answers, first_at, last_at, decayed, decayed_at FROM activity WHERE user_id=?", (user_id,)).fetchone()
+        unit = 1.0 if is_answer else NON_ANSWER_ACTIVITY
         if row is None:
             if sign < 0:
                 return
-            self.db.execute("INSERT INTO activity VALUES(?,?,?,?,?,?,?)", (user_id, 1, is_answer, at, at, 1.0, at))
+            self.db.execute("INSERT INTO activity VALUES(?,?,?,?,?,?,?)", (user_id, 1, is_answer, at, at, unit, at))
             return
         posts, answers, first_at, last_at, decayed, decayed_at = row
         # Fold the post's weight into the counter as of the counter's own reference time.
         ref = max(decayed_at, at)
-        value = _decay(decayed, decayed_at, ref) + sign * _decay(1.0, at, ref)
+        value = _decay(decayed, decayed_at, ref) + sign * _decay(unit, at, ref)
         self.db.execute(
             "UPDATE activity SET posts=?, answers=?, first_at=?, last_at=?, decayed=?, decayed_at=? WHERE user_id=?",
             (posts + sign, answers + sign * is_answer, min(first_at, at), max(last_at, at) if sign > 0 else last_at, max(value, 0.0), ref, user_id),
@@ -256,6 +261,15 @@ class Conversation:
         scored.sort(key=lambda x: (-x[1], x[0]))
         return scored[:limit]
 
+    def helped(self, user_id: str) -> dict[str, int]:
+        """For each person, how many of this person's threads they replied in: who has helped them before."""
+        rows = self.db.execute(
+            "SELECT p.user_id, COUNT(DISTINCT p.root_id) FROM posts r JOIN posts p ON p.root_id = r.post_id "
+            "WHERE r.user_id = ? AND r.root_id = '' AND p.user_id != ? GROUP BY p.user_id",
+            (user_id, user_id),
+        )
+        return {u: n for u, n in rows}
+
     def post_counts(self) -> dict[str, int]:
         return {u: n for u, n in self.db.execute("SELECT user_id, posts FROM activity WHERE posts > 0")}
 
@@ -313,6 +327,16 @@ class Conversation:
     def channels_of_type(self, types: Collection[str]) -> list[str]:
         marks = ",".join("?" * len(types))
         return [r[0] for r in self.db.execute(f"SELECT channel_id FROM channels WHERE type IN ({marks})", tuple(types))]
+
+    def posts_by(self, user_id: str, limit: int = 500) -> list[PostFacts]:
+        """A person's latest posts, newest first (for what they are known for)."""
+        ids = [r[0] for r in self.db.execute("SELECT post_id FROM posts WHERE user_id=? ORDER BY create_at DESC LIMIT ?", (user_id, limit))]
+        facts = self.post_facts(ids)
+        return [facts[i] for i in ids if i in facts]
+
+    def channel_posts_since(self, channel_id: str, since: int) -> int:
+        """How many posts a channel got since a time (how busy it is)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM posts WHERE channel_id=? AND create_at>=?", (channel_id, since)).fetchone()[0])
 
     def post_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM posts").fetchone()[0])

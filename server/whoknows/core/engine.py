@@ -32,11 +32,12 @@ class Engine:
         now: int,
         readable: Collection[str] | None = None,
         exclude: Collection[str] = (),
+        asker: str | None = None,
         limit: int = 10,
     ) -> Ranking:
         """Ranks people for a topic or a question, from posts in `readable` channels only (None: all)."""
-        topic = analyse(text, self.index)
-        return self.rank_topic(topic, now=now, readable=readable, exclude=exclude, limit=limit)
+        topic = analyse(text, self.index, max_terms=self.weights.key_terms)
+        return self.rank_topic(topic, now=now, readable=readable, exclude=exclude, asker=asker, limit=limit)
 
     def rank_topic(
         self,
@@ -45,6 +46,7 @@ class Engine:
         now: int,
         readable: Collection[str] | None,
         exclude: Collection[str],
+        asker: str | None = None,
         limit: int,
     ) -> Ranking:
         conv = self.conversation
@@ -69,6 +71,7 @@ class Engine:
             conv.activity(authors, now),
             conv.people(authors),
             conv.rejections(topic.key),
+            conv.helped(asker) if asker else None,
             now=now,
             exclude=exclude,
             limit=limit,

@@ -25,8 +25,12 @@ EvidenceKind = Literal["answer", "question", "reply"]
 class Weights:
     """Every signal has a weight; setting one to zero removes the signal (the tests do exactly that)."""
 
-    retrieve: int = 300
+    retrieve: int = 1000
     """How many matching posts are considered."""
+    key_terms: int = 30
+    """Long questions are reduced to this many key terms before retrieval."""
+    sharpen: float = 2.0
+    """Exponent on each post's relative retrieval score: above 1, the best matches dominate the long tail."""
     answer: float = 1.0
     own_thread_reply: float = 0.5
     question: float = 0.25
@@ -36,9 +40,11 @@ class Weights:
     """Per endorsing reaction from someone else, up to three."""
     accepted: float = 1.0
     """The asker marked the answer with a check mark."""
-    evidence_half_life_days: float = 365.0
+    evidence_half_life_days: float = 45.0
     activity: float = 0.35
     """Share of the final score given to recent activity."""
+    tie: float = 0.3
+    """Boost per earlier thread of the asker's that the person replied in (log-scaled)."""
     rejection: float = 0.5
     """Factor applied per "Not helpful" on this topic."""
 
@@ -109,6 +115,7 @@ def rank(
     activity: Mapping[str, Activity],
     people: Mapping[str, Person],
     rejections: Mapping[str, int],
+    ties: Mapping[str, int] | None = None,
     *,
     now: int,
     exclude: Collection[str] = (),
@@ -123,7 +130,7 @@ def rank(
     tallies: dict[str, _Tally] = {}
     kind_weight = {"answer": w.answer, "reply": w.own_thread_reply, "question": w.question}
     for post, score in matched:
-        s = score / top
+        s = (score / top) ** w.sharpen
         kind = post_kind(post)
         weight = s * kind_weight[kind] * _quality(post, w) * _decay(post, now, w)
         if weight > 0:
@@ -156,6 +163,8 @@ def rank(
         relevance = t.total / best
         prior = math.log1p(recent[user_id]) / most_recent
         score = (1 - w.activity) * relevance + w.activity * prior
+        if ties and w.tie > 0:
+            score *= 1 + w.tie * math.log1p(ties.get(user_id, 0))
         score *= w.rejection ** rejections.get(user_id, 0) if w.rejection > 0 else 1.0
         evidence = tuple(sorted(t.evidence.values(), key=lambda e: (-e.weight, e.post.post_id))[:3])
         endorsements = sum(e.post.endorsements for e in t.evidence.values())

@@ -100,8 +100,8 @@ def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), 
         return [people[u].username for u in user_ids]
 
     def answer_whoknows(q: Query) -> list[str]:
-        exclude = [conversation.user_by_name(q.asker) or q.asker] if q.asker else []
-        ranking = engine.ask(q.text, now=q.at, exclude=exclude, limit=ANSWER_SIZE)
+        exclude = _asker_ids(conversation, q)
+        ranking = engine.ask(q.text, now=q.at, exclude=exclude, asker=exclude[0] if exclude else None, limit=ANSWER_SIZE)
         return [e.person.username for e in ranking.experts]
 
     def answer_popularity(q: Query) -> list[str]:

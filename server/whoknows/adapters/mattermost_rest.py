@@ -1,0 +1,144 @@
+"""A thin, typed async client for the few Mattermost REST endpoints the bot uses (API v4, bearer token).
+
+Answers stay raw JSON (`JSON` below): decoding into core events is `mattermost_events`' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeAlias
+
+import httpx
+
+JSON: TypeAlias = dict[str, Any]
+PAGE = 200
+
+
+class MattermostError(Exception):
+    def __init__(self, method: str, path: str, status: int, detail: str) -> None:
+        super().__init__(f"{method} {path} -> HTTP {status}: {detail[:300]}")
+        self.status = status
+
+
+class MattermostRest:
+    def __init__(self, url: str, token: str, *, timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self.url = url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=f"{self.url}/api/v4", headers={"Authorization": f"Bearer {token}"}, timeout=timeout, transport=transport
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
+        response = await self._client.request(method, path, json=body, params=params)
+        if response.is_error:
+            raise MattermostError(method, path, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    async def exists(self, path: str) -> bool:
+        """True on 200, False on 403/404 (how membership checks answer)."""
+        response = await self._client.get(path)
+        if response.status_code in (403, 404):
+            return False
+        if response.is_error:
+            raise MattermostError("GET", path, response.status_code, response.text)
+        return True
+
+    # -- people, teams, channels ------------------------------------------------------------
+
+    async def me(self) -> JSON:
+        result: JSON = await self.call("GET", "/users/me")
+        return result
+
+    async def users(self, user_ids: Sequence[str]) -> list[JSON]:
+        result: list[JSON] = await self.call("POST", "/users/ids", list(user_ids)) if user_ids else []
+        return result
+
+    async def my_teams(self) -> list[JSON]:
+        result: list[JSON] = await self.call("GET", "/users/me/teams")
+        return result
+
+    async def my_channels(self, team_id: str) -> list[JSON]:
+        """Channels of the team the bot is a member of (public, private, and its DMs/GMs)."""
+        result: list[JSON] = await self.call("GET", f"/users/me/teams/{team_id}/channels")
+        return result
+
+    async def public_channels(self, team_id: str) -> list[JSON]:
+        out: list[JSON] = []
+        page = 0
+        while True:
+            batch: list[JSON] = await self.call("GET", f"/teams/{team_id}/channels", params={"page": page, "per_page": PAGE})
+            out.extend(batch)
+            if len(batch) < PAGE:
+                return out
+            page += 1
+
+    async def channel(self, channel_id: str) -> JSON:
+        result: JSON = await self.call("GET", f"/channels/{channel_id}")
+        return result
+
+    async def join(self, channel_id: str, user_id: str) -> None:
+        await self.call("POST", f"/channels/{channel_id}/members", {"user_id": user_id})
+
+    async def channel_member(self, channel_id: str, user_id: str) -> JSON | None:
+        response = await self._client.get(f"/channels/{channel_id}/members/{user_id}")
+        if response.status_code in (403, 404):
+            return None
+        if response.is_error:
+            raise MattermostError("GET", "/channels/members", response.status_code, response.text)
+        result: JSON = response.json()
+        return result
+
+    async def channel_members(self, channel_id: str) -> list[JSON]:
+        out: list[JSON] = []
+        page = 0
+        while True:
+            batch: list[JSON] = await self.call("GET", f"/channels/{channel_id}/members", params={"page": page, "per_page": PAGE})
+            out.extend(batch)
+            if len(batch) < PAGE:
+                return out
+            page += 1
+
+    async def is_team_member(self, team_id: str, user_id: str) -> bool:
+        return await self.exists(f"/teams/{team_id}/members/{user_id}")
+
+    # -- posts ------------------------------------------------------------------------------
+
+    async def posts_before(self, channel_id: str, before: str) -> JSON:
+        """One page of a channel's history, newest first, older than `before` (empty: the newest page)."""
+        params: dict[str, Any] = {"per_page": PAGE}
+        if before:
+            params["before"] = before
+        result: JSON = await self.call("GET", f"/channels/{channel_id}/posts", params=params)
+        return result
+
+    async def posts_since(self, channel_id: str, since: int) -> JSON:
+        """Posts created, edited or deleted after `since` (ms), deleted ones included."""
+        result: JSON = await self.call("GET", f"/channels/{channel_id}/posts", params={"since": since})
+        return result
+
+    async def create_post(self, channel_id: str, message: str, *, root_id: str = "", props: JSON | None = None) -> JSON:
+        body: JSON = {"channel_id": channel_id, "message": message, "root_id": root_id}
+        if props:
+            body["props"] = props
+        result: JSON = await self.call("POST", "/posts", body)
+        return result
+
+    async def ephemeral(self, user_id: str, channel_id: str, message: str, *, root_id: str = "", props: JSON | None = None) -> None:
+        post: JSON = {"channel_id": channel_id, "message": message, "root_id": root_id, "props": props or {}}
+        await self.call("POST", "/posts/ephemeral", {"user_id": user_id, "post": post})
+
+    # -- slash commands ---------------------------------------------------------------------
+
+    async def commands(self, team_id: str) -> list[JSON]:
+        result: list[JSON] = await self.call("GET", "/commands", params={"team_id": team_id, "custom_only": "true"})
+        return result
+
+    async def create_command(self, command: JSON) -> JSON:
+        result: JSON = await self.call("POST", "/commands", command)
+        return result
+
+    async def update_command(self, command: JSON) -> JSON:
+        result: JSON = await self.call("PUT", f"/commands/{command['id']}", command)
+        return result

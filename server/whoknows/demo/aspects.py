@@ -1,0 +1,133 @@
+"""Problems every internal service has, for the benchmark's invented services.
+
+A benchmark area is an invented service (`kavor`) with five of these aspects; the topic
+"kavor rate limiting" then speaks of `kavor`, its components (`kavor-gateway`) and the
+aspect's own words, so experts of one service are told apart from experts of another.
+"""
+
+from __future__ import annotations
+
+from .vocabulary import AspectSpec, Fact as F
+
+ASPECTS: tuple[AspectSpec, ...] = (
+    AspectSpec("rate limiting", "ratelimit", ("rate limit", "quota", "429", "burst", "throttling", "token bucket"), (
+        F("raise the {svc} rate limit for one tenant", "one tenant gets 429 from {comp} at a tenth of their quota",
+          "the limit being counted per pod instead of globally", "move the {svc} limiter to the shared counter so the quota is global"),
+        F("reset {svc} quotas at midnight UTC", "the {svc} quota resets at the wrong hour", "the quota window using local time",
+          "compute the quota window in UTC"),
+        F("allow short bursts through {comp}", "bursts still get through to {comp} and overload it",
+          "the token bucket refilling too fast", "lower the refill rate and keep the burst size"),
+        F("stop {comp} from throttling internal traffic", "throttling kicks in at half the configured rate",
+          "two limiters stacked on the same route in {comp}", "remove the old limiter from {comp} and keep one"),
+    ), ("{svc}ctl limits show --tenant acme", "curl -sI https://{svc}.internal.example.invalid/v1/items")),
+    AspectSpec("schema migration", "migrations", ("migration", "schema", "column", "backfill", "rollback plan", "migration lock"), (
+        F("add a non-null column to the {svc} schema", "the {svc} migration holds a lock for minutes",
+          "adding the column with a default in one step", "add the column nullable, backfill, then add the constraint"),
+        F("rename a column in {comp} without downtime", "{comp} crashes because the column doesn't exist yet",
+          "deploying {comp} before the migration ran", "run the {svc} migration before deploying {comp} and keep both names for a release"),
+        F("backfill the new {svc} column", "the backfill slows {comp} to a crawl", "a backfill without batching",
+          "backfill in batches of 5k rows with a pause in between"),
+        F("roll back last night's {svc} migration", "the migration lock is never released",
+          "a crashed deploy leaving the migration lock behind", "clear the migration lock row by hand and rerun"),
+    ), ("{svc}ctl migrate status", "{svc}ctl migrate down --steps 1")),
+    AspectSpec("feature flags", "flags", ("feature flag", "rollout", "kill switch", "targeting rule", "percentage rollout", "stale flag"), (
+        F("turn the new {svc} checkout on for everyone", "the flag is on but {comp} still shows the old flow",
+          "{comp} caching flag values at startup", "subscribe to flag changes in {comp} instead of reading them once"),
+        F("roll the new {svc} checkout out to 5% of tenants", "the percentage rollout flips people back and forth",
+          "the rollout hashing on session instead of user", "hash the rollout on the user id"),
+        F("clean up stale flags in {svc}", "nobody knows if a {svc} flag is still used",
+          "flags never getting an owner or an expiry", "give every {svc} flag an owner and an expiry date"),
+        F("add a kill switch to {comp}", "the kill switch takes minutes to apply",
+          "a long polling interval in the {svc} flag client", "switch the {svc} flag client to streaming updates"),
+    ), ("{svc}ctl flags list --stale", "{svc}ctl flags set new-checkout --percent 5")),
+    AspectSpec("alerting", "alerts", ("alert", "pager", "threshold", "slo", "runbook", "noisy alert"), (
+        F("tune the noisy {comp} alerts", "the {comp} alert pages every night and resolves itself",
+          "a threshold on a single data point", "alert on the 10 minute burn rate instead of single points"),
+        F("make sure a {svc} outage pages someone", "we missed a {svc} outage, nothing paged",
+          "the {svc} alert only watching one region", "add the missing regions to the {svc} alert"),
+        F("add an SLO for {svc} latency", "the error budget for {svc} burns in a day",
+          "a slow dependency of {comp} eating the error budget", "put a timeout and a fallback around the slow dependency in {comp}"),
+        F("route {comp} alerts to the right rotation", "alerts go to people who left the team", "a stale routing rule",
+          "route alerts by service owner"),
+    ), ("{svc}ctl alerts list --firing", "{svc}ctl slo report --window 28d")),
+    AspectSpec("job queue", "jobs", ("job queue", "backlog", "worker", "retry", "dead jobs", "visibility timeout"), (
+        F("drain the {svc} job backlog", "the {svc} backlog grows every evening", "workers bound to the wrong queue name",
+          "fix the queue name in the {svc} worker config"),
+        F("make {comp} jobs idempotent", "{comp} jobs run twice", "a visibility timeout shorter than the job runtime",
+          "raise the visibility timeout above the slowest {svc} job and add a dedupe key"),
+        F("retry the dead jobs in {comp}", "dead jobs pile up after the deploy",
+          "a payload format change the old workers can't read", "deploy the workers first and the producers second"),
+        F("scale the {svc} workers for month end", "workers sit idle while the queue is full",
+          "the autoscaler watching CPU instead of queue depth", "scale the {svc} workers on queue depth"),
+    ), ("{svc}ctl jobs stats", "{svc}ctl jobs retry --dead --since 1h")),
+    AspectSpec("memory leak", "memory", ("memory leak", "heap", "oom", "heap dump", "profiler", "garbage collection"), (
+        F("find the memory leak in {comp}", "{comp} gets OOM-killed every few hours", "an unbounded in-memory cache in {comp}",
+          "bound the {comp} cache and evict the oldest entries"),
+        F("profile {svc} under load", "{svc} memory grows until the next deploy", "listeners that are never removed in {svc}",
+          "remove the listeners when the {svc} request ends"),
+        F("set memory limits for {comp}", "garbage collection pauses make {comp} time out",
+          "a memory limit lower than the heap size", "set the heap to 75% of the container limit"),
+        F("take a heap dump of {svc} in prod", "the heap dump is too big to open",
+          "a dump of the whole heap without compression", "take a live-objects dump and compress it"),
+    ), ("{svc}ctl debug heap --pod {svc}-0", "{svc}ctl debug profile --seconds 30")),
+    AspectSpec("pagination", "paging", ("pagination", "cursor", "page size", "offset", "next token", "sort order"), (
+        F("switch the {svc} list endpoint to cursor pagination", "items show up twice across {svc} pages",
+          "offset pagination over rows that keep changing", "use a cursor on (created_at, id) in {svc}"),
+        F("speed up deep pages in {comp}", "deep pages in {comp} take seconds", "large offsets scanning every skipped row",
+          "paginate with a cursor so each page is an index lookup"),
+        F("page through every {svc} item in a script", "the next token from {svc} expires mid-export",
+          "next tokens signed with a short expiry", "make {svc} next tokens last an hour"),
+        F("cap the page size in {comp}", "clients ask for page size 10000 and time out", "no maximum page size in {comp}",
+          "cap the page size at 500 in {comp}"),
+    ), ("{svc}ctl items list --page-size 200 --cursor <token>",)),
+    AspectSpec("search indexing", "search", ("search index", "reindex", "shard", "mapping", "relevance", "analyzer"), (
+        F("make new {svc} items searchable faster", "new {svc} items take minutes to show up in search",
+          "a long refresh interval on the {svc} index", "lower the refresh interval on the {svc} index"),
+        F("make {comp} search ignore accents", "{comp} search misses words with accents", "the default analyzer on that field",
+          "add an ascii-folding analyzer to the field"),
+        F("reindex {svc} without downtime", "the reindex of {svc} runs out of disk", "reindexing in place without spare space",
+          "reindex into a new index and switch the alias"),
+        F("rebalance the {svc} shards", "one shard is three times bigger than the others", "routing on a skewed key in {comp}",
+          "route on the item id instead of the tenant"),
+    ), ("{svc}ctl index stats", "{svc}ctl index reindex --to {svc}-v2 --alias {svc}")),
+    AspectSpec("webhooks", "webhooks", ("webhook", "signature", "retry policy", "delivery log", "endpoint", "replay"), (
+        F("send {svc} webhooks exactly once", "customers say {svc} webhooks arrive twice", "retries without an idempotency key",
+          "send an idempotency key with every {svc} webhook"),
+        F("verify {comp} webhook signatures", "{comp} rejects valid signatures", "signing the parsed body instead of the raw bytes",
+          "verify the signature on the raw request body"),
+        F("change the {svc} retry policy", "webhooks stop after one failed delivery",
+          "the retry policy giving up after one attempt", "retry with backoff for 24 hours"),
+        F("replay the failed {svc} webhooks from yesterday", "nobody can tell if a {svc} webhook was sent",
+          "no delivery log in {comp}", "log every delivery attempt in {comp} and replay from the log"),
+    ), ("{svc}ctl webhooks replay --since 24h --failed", "{svc}ctl webhooks log --endpoint <id>")),
+    AspectSpec("csv export", "exports", ("csv export", "export", "timeout", "streaming", "encoding", "large export"), (
+        F("export a year of {svc} data as CSV", "the {svc} export times out after 30 seconds",
+          "the gateway timeout in front of {comp}", "run large {svc} exports as a background job and email a link"),
+        F("fix the encoding of the {svc} export", "names with accents are garbled in the {comp} CSV",
+          "no BOM, so spreadsheets guess the wrong encoding", "write UTF-8 with a BOM"),
+        F("stream the {comp} export instead of building it in memory", "{comp} runs out of memory on large exports",
+          "building the whole file in memory", "stream the {svc} rows straight into the response"),
+        F("check the {svc} export is complete", "exports are missing the last rows", "the writer not being flushed at the end",
+          "flush and close the writer in {comp}"),
+    ), ("{svc}ctl export --format csv --since 2024-01-01 > out.csv",)),
+    AspectSpec("audit log", "audit", ("audit log", "audit event", "retention", "actor", "compliance", "tamper"), (
+        F("add audit events for {svc} admin actions", "{svc} admin changes made through the API don't show up in the audit log",
+          "events only emitted from the UI path", "emit {svc} audit events in the service layer, not the UI"),
+        F("keep the {comp} audit table fast", "the audit log table of {comp} is huge and slow",
+          "no partitioning on the audit table", "partition the {comp} audit table by month"),
+        F("search the {comp} audit log for one actor", "the actor is empty for API calls", "service tokens without an owner",
+          "give every {svc} token an owner recorded as the actor"),
+        F("keep {svc} audit logs for seven years", "compliance asks for logs we already deleted", "a 90 day retention job",
+          "move old audit events to cold storage instead of deleting them"),
+    ), ("{svc}ctl audit search --actor <user> --since 30d",)),
+    AspectSpec("load testing", "loadtest", ("load test", "throughput", "p99 latency", "soak test", "baseline", "connection pool"), (
+        F("find the throughput ceiling of {comp}", "p99 latency of {svc} jumps at 300 requests per second",
+          "a connection pool that's too small in {comp}", "size the {comp} connection pool to the worker count"),
+        F("run a soak test on {svc} over the weekend", "{comp} errors pile up after an hour of load",
+          "a slow leak that only shows in a soak test", "run a soak test before every major {svc} release"),
+        F("make the {svc} load test numbers repeatable", "the load test numbers change every run",
+          "running the load generator on a shared box", "run the load generator on dedicated machines"),
+        F("scale {svc} horizontally", "{svc} throughput stays flat when we add pods",
+          "a single lock every {svc} request goes through", "remove the global lock from the {svc} request path"),
+    ), ("{svc}ctl bench --rps 300 --duration 10m",)),
+)

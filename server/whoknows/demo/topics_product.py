@@ -1,0 +1,227 @@
+"""Hand-written product areas: mobile, frontend and data, plus the ordered list of all base areas."""
+
+from __future__ import annotations
+
+from .topics_infra import BACKEND, DATABASES, PLATFORM, SECURITY
+from .vocabulary import AreaSpec, Fact as F, TopicSpec
+
+IOS_BUILD = TopicSpec(
+    phrase="ios build",
+    terms=("ios", "xcode", "build", "fastlane", "code signing", "provisioning profile", "flaky", "cocoapods", "simulator",
+           "testflight", "derived data", "keychain"),
+    facts=(
+        F("fix the flaky ios build on CI", "the ios build fails randomly with a code signing error",
+          "the keychain locking in the middle of the build",
+          "unlock the keychain in the fastlane before_all and give it a longer timeout"),
+        F("renew the provisioning profile before it expires", "fastlane match can't find the provisioning profile",
+          "an expired provisioning profile in the match repo", "run `fastlane match nuke development` and regenerate the profiles"),
+        F("speed up the ios build on CI", "xcode archive hangs at 'compiling swift sources'",
+          "stale derived data on the CI runner", "clear derived data at the start of every CI job"),
+        F("make the ios UI tests reliable", "the ios UI tests are flaky on the CI simulator",
+          "the simulator booting slowly so the tests start too early",
+          "pre-boot the simulator and wait for it before running the UI tests"),
+        F("update cocoapods without slowing down the ios build", "pod install takes 15 minutes on CI",
+          "no cocoapods cache on the runners", "cache the Pods folder keyed on Podfile.lock"),
+    ),
+    snippets=("bundle exec fastlane ios beta",
+              "xcodebuild -workspace App.xcworkspace -scheme App -destination 'platform=iOS Simulator,name=iPhone 15' test"),
+    tags=("ios", "xcode"),
+    queries=("Why is our ios build so flaky on CI?", "Who knows how to fix iOS code signing errors in fastlane?",
+             "How can we make the xcode build faster on the CI runners?"),
+)
+ANDROID_RELEASE = TopicSpec(
+    phrase="android release",
+    terms=("android", "gradle", "play console", "app bundle", "staged rollout", "versionCode", "r8", "proguard",
+           "signing key", "crash rate"),
+    facts=(
+        F("bump versionCode automatically in CI", "the play console rejects the upload because the versionCode is already used",
+          "two CI branches computing the same versionCode", "derive versionCode from the CI build number"),
+        F("fix the R8 rules for the payments SDK", "release builds crash on launch but debug works",
+          "R8 stripping classes that are used through reflection", "add keep rules for the SDK's model classes"),
+        F("halt the android release after the crash spike", "the crash rate jumped after going to 50%",
+          "a crash in the new checkout screen on Android 10 only", "halt the staged rollout in the play console and ship a hotfix"),
+        F("speed up the gradle build", "gradle sync takes ten minutes", "no gradle build cache on the runners",
+          "turn on the gradle build cache and the configuration cache"),
+        F("shrink the app bundle", "the app bundle is 40 MB bigger than last release",
+          "uncompressed native libraries in the app bundle",
+          "enable resource shrinking and check the bundle with the size analyzer"),
+    ),
+    snippets=("./gradlew bundleRelease --scan", "./gradlew app:dependencies --configuration releaseRuntimeClasspath"),
+    tags=("android",),
+    queries=("How do I halt a staged android rollout?", "Who knows why android release builds crash but debug builds don't?"),
+)
+PUSH_NOTIFICATIONS = TopicSpec(
+    phrase="push notifications",
+    terms=("push notifications", "apns", "fcm", "device token", "payload", "silent push", "badge", "notification extension",
+           "delivery rate"),
+    facts=(
+        F("rotate the APNs auth key", "iOS users stopped getting push notifications after the release",
+          "the prod config pointing at the APNs sandbox gateway",
+          "point prod at the production APNs gateway and upload the new key"),
+        F("clean up invalid device tokens", "FCM returns NotRegistered for a third of the tokens",
+          "stale device tokens from uninstalled apps", "delete tokens as soon as FCM says NotRegistered"),
+        F("send a silent push to refresh the inbox", "silent pushes arrive hours late",
+          "iOS throttling silent pushes on low battery",
+          "don't rely on silent push for anything time-critical, fetch on app open too"),
+        F("reset the badge count", "the badge count never resets", "the app not clearing the badge on open",
+          "reset the badge when the app becomes active"),
+        F("add images to notifications on iOS", "rich notifications show up without the image",
+          "the notification service extension missing from the build",
+          "add the notification service extension target and set mutable-content in the payload"),
+    ),
+    snippets=("xcrun simctl push booted com.example.app payload.apns",),
+    tags=("push", "mobile"),
+    queries=("Who knows why iOS push notifications stopped arriving?", "How do we clean up invalid FCM device tokens?"),
+)
+REACT_STATE = TopicSpec(
+    phrase="react state",
+    terms=("react", "state", "hooks", "useEffect", "re-render", "context", "redux", "memo", "props", "useCallback"),
+    facts=(
+        F("share the filter state between the list and the detail page", "one context change re-renders the whole app",
+          "a new object passed as the context value on every render",
+          "wrap the context value in useMemo and split the provider in two"),
+        F("fetch data in useEffect without the double request in dev", "useEffect fires twice on mount in dev",
+          "strict mode mounting components twice in development", "make the fetch abortable and clean it up in the effect"),
+        F("keep the detail page in sync with its props", "the detail page shows stale state after navigating back",
+          "state copied from props once and never updated",
+          "derive the value during render instead of copying props into state"),
+        F("move the cart to redux toolkit", "redux devtools show the action but the component never updates",
+          "the reducer mutating state instead of returning a copy", "return a new object from the reducer (or use immer)"),
+        F("stop the settings form from re-rendering on every keystroke", "the table re-renders 40 times when I type one letter",
+          "an inline callback breaking memo on the row component", "wrap the handler in useCallback and memo the row component"),
+    ),
+    snippets=("npm test -- src/cart", "npx eslint --rule 'react-hooks/exhaustive-deps: error' src/"),
+    tags=("react", "frontend"),
+    queries=("Why does my react component keep re-rendering?", "Who knows the best way to share react state between pages?"),
+)
+BUNDLE_SIZE = TopicSpec(
+    phrase="bundle size",
+    terms=("bundle", "webpack", "code splitting", "tree shaking", "lazy loading", "chunk", "vite", "source map",
+           "dynamic import", "bundle analyzer"),
+    facts=(
+        F("get the main bundle under 300 KB", "the main bundle jumped from 280 KB to 1.1 MB",
+          "a barrel file that imports every icon", "import icons by path instead of from the barrel file"),
+        F("drop unused code from the date library", "tree shaking doesn't remove the unused locales",
+          "a CommonJS dependency that can't be tree shaken", "swap the dependency for its ESM build or a smaller alternative"),
+        F("lazy load the charts library on the reports page", "the lazy loaded chunk 404s after a deploy",
+          "old chunks being deleted from the CDN on deploy", "keep the previous release's chunks on the CDN for a day"),
+        F("make the webpack build faster", "the webpack build takes 6 minutes locally", "babel running over node_modules",
+          "exclude node_modules from babel-loader and turn on the filesystem cache"),
+        F("ship source maps to error tracking without exposing them", "source maps are public on the CDN",
+          "the devtool setting writing source maps next to the bundle", "use `hidden-source-map` and upload the maps in CI"),
+    ),
+    snippets=("npx webpack-bundle-analyzer dist/stats.json", "npx webpack --profile --json > dist/stats.json"),
+    tags=("webpack", "performance"),
+    queries=("How do I reduce our webpack bundle size?", "Who can help me set up code splitting with lazy loading?"),
+)
+ACCESSIBILITY = TopicSpec(
+    phrase="accessibility",
+    terms=("accessibility", "screen reader", "aria", "keyboard navigation", "focus", "contrast", "axe", "aria-label",
+           "wcag", "focus trap"),
+    facts=(
+        F("label the icon-only buttons for screen readers", "the screen reader reads 'button button button' on the toolbar",
+          "icon buttons without an aria-label", "give every icon-only button an aria-label"),
+        F("fix focus handling in the modal", "focus escapes the modal and lands behind it",
+          "no focus trap in the modal component", "trap focus inside the modal and return it to the trigger on close"),
+        F("add accessibility checks to CI", "axe reports 37 violations on the settings page",
+          "divs with click handlers instead of buttons", "use real button elements so keyboard and screen readers work for free"),
+        F("make the custom dropdown usable with a keyboard", "you can't reach the dropdown items with the arrow keys",
+          "a custom dropdown without arrow key handling",
+          "follow the listbox pattern with arrow keys and aria-activedescendant"),
+        F("check the new palette against contrast requirements", "the grey placeholder text fails contrast",
+          "the design tokens using #999 on white", "switch to the darker grey token, it passes AA"),
+    ),
+    snippets=("npx axe http://localhost:3000/settings", "npx pa11y http://localhost:3000/settings"),
+    tags=("a11y",),
+    queries=("Who can review our web app for accessibility issues?", "How do I make a custom dropdown work with a screen reader?"),
+)
+AIRFLOW_DAGS = TopicSpec(
+    phrase="airflow dags",
+    terms=("airflow", "dag", "task", "scheduler", "backfill", "sensor", "operator", "retries", "xcom", "catchup"),
+    facts=(
+        F("free up worker slots in the daily DAGs", "the daily DAG is stuck in queued for hours",
+          "the pool being full of long-running sensors", "give the sensors their own pool so they can't starve the real tasks"),
+        F("turn a paused DAG back on safely", "turning the DAG back on triggered 90 runs", "catchup being on for that DAG",
+          "set `catchup=False` and run a targeted backfill instead"),
+        F("wait for the partner file without blocking a worker", "the sensor has been waiting since yesterday and holds a slot",
+          "a sensor in poke mode holding a worker slot", "switch the sensor to reschedule mode"),
+        F("run the big export task reliably", "tasks get killed as zombies",
+          "workers running out of memory on the big export task", "give the export task its own queue with more memory"),
+        F("make DAG changes show up faster", "the scheduler takes minutes to pick up DAG changes",
+          "heavy top-level code in the DAG files", "move the top-level queries into the task callables"),
+    ),
+    snippets=("airflow dags backfill orders_daily -s 2024-04-01 -e 2024-04-30", "airflow tasks test orders_daily load_orders 2024-05-01"),
+    tags=("airflow", "data"),
+    queries=("How do I backfill an airflow DAG without flooding the scheduler?", "Why are our airflow tasks stuck in queued?"),
+)
+DBT_MODELS = TopicSpec(
+    phrase="dbt models",
+    terms=("dbt", "model", "incremental model", "ref", "source", "dbt test", "snapshot", "materialization", "seed",
+           "unique_key"),
+    facts=(
+        F("speed up the nightly dbt run", "the nightly dbt run takes 3 hours", "full refreshes of big tables every night",
+          "make the big models incremental and only full-refresh weekly"),
+        F("turn the events model into an incremental model", "the incremental model duplicates rows on every run",
+          "no unique_key on the incremental model", "set `unique_key` and a merge strategy on the model"),
+        F("add tests for the orders model", "dbt test fails on not_null after the source change", "a new nullable column upstream",
+          "add the new column to the source tests and coalesce it in staging"),
+        F("track changes to customers with a snapshot", "the snapshot marks every row as changed",
+          "a timestamp column that changes on every sync", "use the check strategy on the columns that really matter"),
+        F("point my model at the new raw table", "my model can't find the source table",
+          "the source not being declared in sources.yml",
+          "declare the table in sources.yml and use `source()` instead of a raw name"),
+    ),
+    snippets=("dbt build --select state:modified+ --defer --state prod-artifacts", "dbt run --select orders --full-refresh"),
+    tags=("dbt", "data"),
+    queries=("How do I make a dbt model incremental without duplicates?", "Who knows our dbt project structure?"),
+)
+METRICS_DASHBOARDS = TopicSpec(
+    phrase="metrics dashboards",
+    terms=("dashboard", "metric", "weekly active users", "funnel", "retention", "cohort", "chart", "metric definition",
+           "semantic layer", "rollup"),
+    facts=(
+        F("agree on one definition of weekly active users", "two dashboards show different weekly active users",
+          "two metric definitions with different time zones",
+          "move the metric definition into the semantic layer and point both dashboards at it"),
+        F("speed up the exec dashboard", "the exec dashboard takes a minute to load",
+          "the dashboard querying raw events instead of the rollup", "build a daily rollup table and query that"),
+        F("add a conversion funnel for the new signup flow", "the funnel shows more conversions than signups",
+          "duplicate events from the mobile app", "deduplicate events on event_id before counting"),
+        F("add a retention chart to the product dashboard", "the retention chart is empty for last week",
+          "the cohort table only refreshing on Mondays", "refresh the cohort table every day after the nightly pipeline"),
+        F("save a default view of the dashboard for the sales team", "filters on the dashboard reset every time",
+          "filters not being saved with the dashboard", "save default filters on the dashboard itself"),
+    ),
+    snippets=("SELECT date_trunc('week', ts) AS week, count(DISTINCT user_id) FROM events GROUP BY 1;",),
+    tags=("metrics", "analytics"),
+    queries=("Why do our dashboards show different weekly active users?", "Who owns the product metrics dashboards?"),
+)
+
+MOBILE = AreaSpec(
+    key="mobile", channel="mobile", display="Mobile", purpose="iOS and Android apps: builds, releases, push",
+    header="Release calendar is pinned. Store submissions on Thursdays.",
+    roles=("iOS engineer", "Android engineer", "Mobile engineer", "Senior iOS engineer"),
+    ticket="MOB", oncall=False, services=("ios-app", "android-app"),
+    bot_lines=("ios build #{num} failed on main (stage: {stage})", "ios build #{num} passed on main after a retry",
+               "Android build #{num} uploaded to the internal track"),
+    topics=(IOS_BUILD, ANDROID_RELEASE, PUSH_NOTIFICATIONS),
+)
+FRONTEND = AreaSpec(
+    key="frontend", channel="frontend", display="Frontend", purpose="Web app, design system and web performance",
+    header="Storybook and the design system docs are linked in the pinned post.",
+    roles=("Frontend engineer", "Senior frontend engineer", "UI engineer"),
+    ticket="FE", oncall=False, services=("web-app", "design-system", "admin-ui"),
+    bot_lines=("Preview deploy for `{service}` ready on {env}", "Bundle check: `{service}` grew by {n} KB"),
+    topics=(REACT_STATE, BUNDLE_SIZE, ACCESSIBILITY),
+)
+DATA = AreaSpec(
+    key="data", channel="data", display="Data", purpose="Pipelines, warehouse and dashboards",
+    header="Metric definitions live in the semantic layer repo.",
+    roles=("Data engineer", "Analytics engineer", "Data analyst"),
+    ticket="DATA", oncall=False, services=("orders_daily", "events_hourly", "revenue_weekly"),
+    bot_lines=("DAG `{service}` finished in {minutes} min", "dbt run on {env}: {n} models OK"),
+    topics=(AIRFLOW_DAGS, DBT_MODELS, METRICS_DASHBOARDS),
+)
+
+# Order matters for the demo: the first three areas (and each area's first topic) are the most talked about.
+BASE_AREAS: tuple[AreaSpec, ...] = (PLATFORM, DATABASES, MOBILE, BACKEND, FRONTEND, SECURITY, DATA)
