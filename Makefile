@@ -25,7 +25,8 @@ $(STAMP): pyproject.toml requirements.lock
 demo: venv
 	mkdir -p $(DATA)
 	$(BIN)/whoknows demo --out $(DATA)/workspace.jsonl
-	$(BIN)/whoknows --data $(DATA) import --replace $(DATA)/workspace.jsonl
+	rm -rf $(DATA)/index $(DATA)/state.sqlite*
+	$(BIN)/whoknows --data $(DATA) import $(DATA)/workspace.jsonl
 	$(BIN)/whoknows --data $(DATA) ask "kubernetes ingress"
 	$(BIN)/whoknows --data $(DATA) ask "How do I rotate the postgres replication password without downtime?"
 	$(BIN)/whoknows --data $(DATA) ask "flaky ios build"

@@ -123,10 +123,29 @@ def eval_(corpus: Path, queries: Path) -> None:
 @main.command()
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the JSONL.")
 @click.option("--seed", default=7, show_default=True)
-def demo(out: Path, seed: int) -> None:
+@click.option("--end", "end_ms", type=int, help="Time of the last post (Unix ms); default: now, so the demo is recent.")
+def demo(out: Path, seed: int, end_ms: int | None) -> None:
     """Write a generated demo workspace (a plausible team conversation) as bulk-export JSONL."""
     from .demo import generate
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    summary = generate(out, seed=seed)
+    summary = generate(out, seed=seed, end_ms=end_ms if end_ms is not None else int(time.time() * 1000))
     click.echo(messages.demo_written(out, summary.root_posts + summary.replies, summary.users), err=True)
+
+
+@main.command()
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The plugin.json with the settings schema.")
+@click.pass_obj
+def run(data: Path, manifest: Path | None) -> None:
+    """Run the bot: live index, /whoknows and inline suggestions (settings: plugin.json + WHOKNOWS_* variables)."""
+    import asyncio
+
+    from .runtime import Runtime
+    from .settings import load_from, manifest_path
+
+    settings = load_from(manifest or manifest_path(), os.environ)
+    logging.getLogger("whoknows").setLevel(logging.INFO)
+    try:
+        asyncio.run(Runtime(settings, data).run_forever())
+    except KeyboardInterrupt:
+        pass

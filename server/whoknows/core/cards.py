@@ -23,8 +23,10 @@ CARD_COLOR = "#2f81f7"
 
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 _CODE_FENCE = re.compile(r"```[^\n]*")
-# Every ASCII punctuation mark that means something in Mattermost markdown; escaped with a backslash.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=:$^&])")
+# Marks that format, link or embed anywhere in a line of Mattermost markdown; escaped with a backslash.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>#|$&])")
+# Marks that only format at the start of a line (lists, quotes, ordered lists).
+_LINE_START = re.compile(r"^(\d+)([.)])|^([-+>=])")
 _FULLWIDTH_AT = "\uff20"
 
 
@@ -40,6 +42,7 @@ def quote(text: object) -> str:
     s = _URL.sub("\u2039link\u203a", s)
     s = " ".join(s.split())
     s = _MARKDOWN.sub(r"\\\1", s)
+    s = _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
     # A full-width at sign reads the same but is not a mention to Mattermost.
     return s.replace("@", _FULLWIDTH_AT)
 

@@ -54,6 +54,8 @@ class Evidence:
     post: PostFacts
     kind: EvidenceKind
     weight: float
+    direct: bool = True
+    """The post's own words match; False when it counts as an answer in a thread whose question matches."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ class _Tally:
     def add(self, ev: Evidence) -> None:
         self.total += ev.weight
         known = self.evidence.get(ev.post.post_id)
-        if known is None or known.weight < ev.weight:
+        if known is None or (ev.direct, ev.weight) > (known.direct, known.weight):
             self.evidence[ev.post.post_id] = ev
         if ev.kind == "answer":
             self.answered_threads.add(ev.post.root_id or ev.post.post_id)
@@ -143,7 +145,7 @@ def rank(
                 continue
             rw = s * w.thread * _quality(reply, w) * _decay(reply, now, w)
             if rw > 0 and (reply.user_id not in best_in_thread or best_in_thread[reply.user_id].weight < rw):
-                best_in_thread[reply.user_id] = Evidence(reply, "answer", rw)
+                best_in_thread[reply.user_id] = Evidence(reply, "answer", rw, direct=False)
         for user_id, ev in best_in_thread.items():
             tallies.setdefault(user_id, _Tally()).add(ev)
 
@@ -166,7 +168,9 @@ def rank(
         if ties and w.tie > 0:
             score *= 1 + w.tie * math.log1p(ties.get(user_id, 0))
         score *= w.rejection ** rejections.get(user_id, 0) if w.rejection > 0 else 1.0
-        evidence = tuple(sorted(t.evidence.values(), key=lambda e: (-e.weight, e.post.post_id))[:3])
+        # Shown: the strongest posts, where a post whose own words match reads better than a reply that
+        # only sits in a matching thread ("thanks!"), so the latter shows at half its weight.
+        evidence = tuple(sorted(t.evidence.values(), key=lambda e: (-e.weight * (1.0 if e.direct else 0.5), e.post.post_id))[:3])
         endorsements = sum(e.post.endorsements for e in t.evidence.values())
         scored.append(
             Expert(people[user_id], score, evidence, len(t.evidence), len(t.answered_threads), t.questions, endorsements, t.last_active)
