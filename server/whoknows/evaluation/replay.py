@@ -138,7 +138,9 @@ def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), 
             "methods": {m: summarize(scores[kind][m], answerable[kind]) for m in METHODS},
         }
     corpus_name = _corpus_name(facts, corpus)
-    return {"corpus": corpus_name, "queries": len(queries), "by_kind": by_kind, "seconds": round(time.monotonic() - started, 1)}
+    if progress:
+        progress(f"replayed {len(timed)} events and answered {len(queries)} queries in {time.monotonic() - started:.1f} s")
+    return {"corpus": corpus_name, "queries": len(queries), "by_kind": by_kind}
 
 
 def _asker_ids(conversation: Conversation, q: Query) -> list[str]:
@@ -153,7 +155,7 @@ def _corpus_name(facts: list[Event], path: Path) -> str:
 
 
 def summary_lines(result: dict[str, Any]) -> Iterator[str]:
-    yield f"corpus {result['corpus']}: {result['queries']} queries in {result.get('seconds', '?')} s"
+    yield f"corpus {result['corpus']}: {result['queries']} queries"
     for kind, block in result["by_kind"].items():
         yield f"  {kind}: {block['queries']} queries, {block['answerable']} answerable"
         for method, m in block["methods"].items():
