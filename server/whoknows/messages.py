@@ -26,3 +26,110 @@ def no_index(data: Path) -> str:
 
 def unknown_user(name: str) -> str:
     return f"nobody called {name!r} is known here"
+
+
+# -- the bot: start-up ----------------------------------------------------------------------------
+
+
+def missing_setting(name: str) -> str:
+    return f"the setting {name} is missing; set it in the environment (see plugin.json for every setting)"
+
+
+def bad_setting(name: str, source: str, wanted: str) -> str:
+    return f"the setting {name} (from {source}) must be {wanted}"
+
+
+def bad_manifest(path: Path, error: Exception) -> str:
+    return f"cannot read the settings manifest {path}: {type(error).__name__}"
+
+
+def cannot_reach(url: str, status: str) -> str:
+    return f"cannot use Mattermost at {url} with WHOKNOWS_BOT_TOKEN ({status}); check the URL and the bot's token"
+
+
+def cannot_register_command(team: str, status: str) -> str:
+    return (
+        f"cannot register the slash command on team {team} ({status}); give the bot the permission "
+        "to manage slash commands (for example make it a team admin)"
+    )
+
+
+# -- the bot: replies to people (ephemeral) ------------------------------------------------------
+
+HELP = """#### whoknows: who knows about X?
+* `/{trigger} <topic or question>`: the people who know, with the posts that show it
+* `/{trigger} @someone`: what someone is known for
+* `/{trigger} me`: what you are known for
+* `/{trigger} optout` / `/{trigger} optin`: leave or join the suggestions
+* `/{trigger} channel on` / `/{trigger} channel off`: inline suggestions in this channel (channel admins)
+Only posts from channels you can read are ever shown to you."""
+
+
+def help_text(trigger: str) -> str:
+    return HELP.format(trigger=trigger)
+
+
+def empty_topic(trigger: str) -> str:
+    return f"Tell me what to look for, for example `/{trigger} kubernetes ingress` or `/{trigger} @alice`. Try `/{trigger} help`."
+
+
+def nothing_to_search(topic: str, trigger: str) -> str:
+    return f"I could not find anything to search for in \u201c{topic}\u201d. Try a few telling words, like a tool, a system or an error message (`/{trigger} help`)."
+
+
+def unknown_person(name: str) -> str:
+    return f"I don't know anyone called {name!r} yet. Check the spelling of the username."
+
+
+def person_opted_out(name: str) -> str:
+    return f"{name} has chosen not to appear in whoknows."
+
+
+def opted_out() -> str:
+    return "Done: you no longer appear in any whoknows card or suggestion. `/whoknows optin` brings you back."
+
+
+def opted_in() -> str:
+    return "Done: you can appear in whoknows cards and suggestions again. `/whoknows optout` takes you out."
+
+
+def unknown_subcommand(word: str, trigger: str) -> str:
+    return f"`{word}` needs `on` or `off`, for example `/{trigger} channel off`."
+
+
+def channel_suggestions(on: bool) -> str:
+    return "Inline suggestions are now on in this channel." if on else "Inline suggestions are now off in this channel."
+
+
+def not_channel_admin() -> str:
+    return "Only a channel admin can turn suggestions on or off here."
+
+
+def internal_error(error_id: str) -> str:
+    return f"Sorry, something went wrong on my side. If it happens again, tell your admin the error id {error_id}."
+
+
+def action_refused() -> str:
+    return "This button is no longer valid. Run the command again for a fresh card."
+
+
+def not_helpful_noted() -> str:
+    return "Thanks, noted: these people will rank lower for this topic."
+
+
+def no_more_people() -> str:
+    return "That's everyone I found for this topic."
+
+
+def asked_in_channel(asker: str, question: str, people: list[str]) -> str:
+    """The post the bot makes for "Ask them in this channel": here the mentions are intended."""
+    mentions = ", ".join(f"@{p}" for p in people)
+    return f"{mentions}: @{asker} is asking: {question}"
+
+
+def suggestion_intro() -> str:
+    return "These people may know (suggested by whoknows):"
+
+
+def asked_done() -> str:
+    return "Done: I asked them in this channel."

@@ -1,0 +1,140 @@
+"""The bot's configuration: plugin.json's settings schema (defaults and help) overridden by WHOKNOWS_* variables.
+
+Pure: `load` takes the manifest and the environment as values, so every rule is unit-tested without a process.
+Secrets (the bot token) come only from the environment, never from a file in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from . import messages
+from .errors import StartupError
+
+IndexPolicy = Literal["all", "allowlist", "denylist"]
+SuggestionMode = Literal["thread", "ephemeral"]
+ENV_PREFIX = "WHOKNOWS_"
+
+
+def manifest_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "plugin.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    mattermost_url: str
+    bot_token: str
+    http_host: str
+    http_port: int
+    callback_url: str
+    command_trigger: str
+    index_channels: IndexPolicy
+    channel_list: tuple[str, ...]
+    join_public_channels: bool
+    opted_out_by_default: bool
+    card_people: int
+    readable_cache_seconds: float
+    action_ttl_hours: float
+    batch_events: int
+    batch_milliseconds: int
+    suggestions: bool
+    suggestion_mode: SuggestionMode
+    suggestion_min_confidence: float
+    suggestion_channel_minutes: float
+    suggestion_person_minutes: float
+    high_traffic_posts_per_day: int
+
+    def callback(self, bound_port: int) -> str:
+        """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""
+        return self.callback_url or f"http://127.0.0.1:{bound_port}"
+
+    def indexes(self, channel_id: str, channel_name: str) -> bool:
+        """Whether the channel's posts are indexed under the allow/deny policy."""
+        listed = channel_id in self.channel_list or channel_name in self.channel_list
+        if self.index_channels == "allowlist":
+            return listed
+        if self.index_channels == "denylist":
+            return not listed
+        return True
+
+
+def env_name(key: str) -> str:
+    """HttpPort -> WHOKNOWS_HTTP_PORT."""
+    return ENV_PREFIX + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()
+
+
+def _field_name(key: str) -> str:
+    return env_name(key)[len(ENV_PREFIX):].lower()
+
+
+def _parse(spec: Mapping[str, Any], raw: object, source: str) -> object:
+    key, kind = spec["key"], spec.get("type", "text")
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+        raise StartupError(messages.bad_setting(key, source, "true or false"))
+    if kind == "number":
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            raise StartupError(messages.bad_setting(key, source, "a number")) from None
+        if value < 0:
+            raise StartupError(messages.bad_setting(key, source, "a number of at least 0"))
+        return int(value) if isinstance(spec.get("default"), int) and value.is_integer() else value
+    text = str(raw).strip()
+    options = [o["value"] for o in spec.get("options", [])]
+    if options and text not in options:
+        raise StartupError(messages.bad_setting(key, source, " or ".join(options)))
+    return text
+
+
+def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    """Validated settings; a missing or bad value raises StartupError naming it."""
+    values: dict[str, object] = {}
+    for spec in manifest["settings_schema"]["settings"]:
+        name = env_name(spec["key"])
+        if name in env:
+            values[_field_name(spec["key"])] = _parse(spec, env[name], name)
+        else:
+            values[_field_name(spec["key"])] = _parse(spec, spec["default"], f"plugin.json {spec['key']}")
+    for name in ("WHOKNOWS_MATTERMOST_URL", "WHOKNOWS_BOT_TOKEN"):
+        if not env.get(name, "").strip():
+            raise StartupError(messages.missing_setting(name))
+    url = env["WHOKNOWS_MATTERMOST_URL"].strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise StartupError(messages.bad_setting("WHOKNOWS_MATTERMOST_URL", "the environment", "an http(s) URL"))
+    values["mattermost_url"] = url
+    values["bot_token"] = env["WHOKNOWS_BOT_TOKEN"].strip()
+    values["channel_list"] = tuple(x.strip().lstrip("~") for x in str(values.get("channel_list", "")).split(",") if x.strip())
+    values["callback_url"] = str(values.get("callback_url", "")).rstrip("/")
+    port = values.get("http_port")
+    if not isinstance(port, int) or port > 65535:
+        raise StartupError(messages.bad_setting("HttpPort", env_name("HttpPort"), "a port number (0-65535)"))
+    confidence = values.get("suggestion_min_confidence")
+    if not isinstance(confidence, (int, float)) or confidence > 1:
+        raise StartupError(messages.bad_setting("SuggestionMinConfidence", env_name("SuggestionMinConfidence"), "a number from 0 to 1"))
+    if not str(values.get("command_trigger", "")).isidentifier():
+        raise StartupError(messages.bad_setting("CommandTrigger", env_name("CommandTrigger"), "one word"))
+    known = {f.name for f in fields(Settings)}
+    missing = known - set(values)
+    if missing:
+        raise StartupError(messages.missing_setting(", ".join(sorted(missing))))
+    return Settings(**cast(dict[str, Any], {k: v for k, v in values.items() if k in known}))
+
+
+def load_from(path: Path, env: Mapping[str, str]) -> Settings:
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise StartupError(messages.bad_manifest(path, error)) from None
+    return load(manifest, env)
