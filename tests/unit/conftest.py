@@ -1,0 +1,231 @@
+"""Shared builders for the core's unit tests: an in-memory store + RAM index + pipeline + engine, and
+readable event and bulk-export line makers. Times are Unix milliseconds around one fixed NOW."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from whoknows.core.conversation import Conversation
+from whoknows.core.engine import Engine, Ranking
+from whoknows.core.events import (
+    ChannelMemberAdded,
+    ChannelType,
+    ChannelUpdated,
+    Event,
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    ReactionAdded,
+    TeamUpdated,
+    UserOptedIn,
+    UserOptedOut,
+    UserUpdated,
+)
+from whoknows.core.pipeline import Applied, Pipeline
+from whoknows.core.whoosh_index import WhooshIndex
+
+NOW = 1_750_000_000_000
+"""2025-06-15T15:06:40Z: the fixed "now" of every test."""
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+TEAM = "eng"
+TOWN = "town"
+"""The public channel that the `world` fixture starts with."""
+
+
+def days_ago(n: float) -> int:
+    return NOW - round(n * DAY_MS)
+
+
+# -- core events with readable defaults ---------------------------------------------------------
+
+
+def team(name: str = TEAM) -> TeamUpdated:
+    return TeamUpdated(name, name, name.title())
+
+
+def channel(name: str, type: ChannelType = "O", *, team: str = TEAM) -> ChannelUpdated:
+    """A channel whose id is its name, for readable assertions."""
+    return ChannelUpdated(name, team, name, type, name.title())
+
+
+def user(name: str, display: str = "", *, bot: bool = False, deactivated: bool = False) -> UserUpdated:
+    """A person whose id is their username."""
+    return UserUpdated(name, name, display, is_bot=bot, deactivated=deactivated)
+
+
+def member(channel_id: str, user_id: str) -> ChannelMemberAdded:
+    return ChannelMemberAdded(channel_id, user_id)
+
+
+def post(post_id: str, author: str, message: str, *, at: int | None = None, channel: str = TOWN, root: str = "") -> PostCreated:
+    return PostCreated(post_id, channel, author, message, days_ago(10) if at is None else at, root)
+
+
+def reply(post_id: str, root: str, author: str, message: str, *, at: int | None = None, channel: str = TOWN) -> PostCreated:
+    return post(post_id, author, message, at=days_ago(9) if at is None else at, channel=channel, root=root)
+
+
+def react(post_id: str, by: str, emoji: str = "white_check_mark", *, at: int | None = None) -> ReactionAdded:
+    return ReactionAdded(post_id, by, emoji, days_ago(8) if at is None else at)
+
+
+def edit(post_id: str, message: str, *, at: int | None = None) -> PostEdited:
+    return PostEdited(post_id, message, days_ago(1) if at is None else at)
+
+
+def delete(post_id: str, *, at: int | None = None) -> PostDeleted:
+    return PostDeleted(post_id, days_ago(1) if at is None else at)
+
+
+def opt_out(user_id: str, *, at: int | None = None) -> UserOptedOut:
+    return UserOptedOut(user_id, days_ago(2) if at is None else at)
+
+
+def opt_in(user_id: str, *, at: int | None = None) -> UserOptedIn:
+    return UserOptedIn(user_id, days_ago(1) if at is None else at)
+
+
+# -- the core, wired as the live bot wires it ---------------------------------------------------
+
+
+@dataclass
+class World:
+    """An in-memory conversation store and RAM Whoosh index behind one pipeline, and the engine over both."""
+
+    conversation: Conversation
+    index: WhooshIndex
+    pipeline: Pipeline
+    engine: Engine
+
+    def apply(self, *events: Event) -> Applied:
+        """Applies without flushing: the store changes, the index only buffers."""
+        return self.pipeline.apply(events)
+
+    def ingest(self, *events: Event) -> Applied:
+        """Applies and makes everything searchable."""
+        applied = self.pipeline.apply(events)
+        self.pipeline.flush()
+        return applied
+
+    def ask(self, text: str, *, now: int = NOW, **options: Any) -> Ranking:
+        return self.engine.ask(text, now=now, **options)
+
+    def names(self, text: str, **options: Any) -> list[str]:
+        """The usernames on the card for `text`, best first."""
+        return [e.person.username for e in self.ask(text, **options).experts]
+
+    def found(self, text: str) -> list[str]:
+        """Post ids the index itself returns for `text` (what is committed, deleted or not)."""
+        return [h.post_id for h in self.index.search(self.index.terms(text), limit=100)]
+
+    def documents(self) -> int:
+        return self.index.stats().documents
+
+    def close(self) -> None:
+        self.index.close()
+        self.conversation.close()
+
+
+def build_world(*, opted_out_by_default: bool = False) -> World:
+    conversation = Conversation(opted_out_by_default=opted_out_by_default)
+    index = WhooshIndex()
+    return World(conversation, index, Pipeline(conversation, index), Engine(conversation, index))
+
+
+@pytest.fixture
+def make_world() -> Iterator[Callable[..., World]]:
+    """Builds worlds (with the team and the public channel ~town in place), closing them after the test."""
+    made: list[World] = []
+
+    def make(*, opted_out_by_default: bool = False) -> World:
+        w = build_world(opted_out_by_default=opted_out_by_default)
+        w.ingest(team(), channel(TOWN))
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+
+
+@pytest.fixture
+def world(make_world: Callable[..., World]) -> World:
+    w: World = make_world()
+    return w
+
+
+# -- bulk-export JSONL (the format of `mmctl export` and of the evaluation corpus) ---------------
+
+
+def version_line() -> dict[str, Any]:
+    return {"type": "version", "version": 1}
+
+
+def team_line(name: str = TEAM) -> dict[str, Any]:
+    return {"type": "team", "team": {"name": name, "display_name": name.title(), "type": "O"}}
+
+
+def channel_line(name: str, type: str = "O", *, team: str = TEAM) -> dict[str, Any]:
+    return {"type": "channel", "channel": {"team": team, "name": name, "display_name": name.title(), "type": type}}
+
+
+def user_line(name: str, channels: Iterable[str] = (TOWN,), *, first: str = "", last: str = "", team: str = TEAM, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "username": name,
+        "email": f"{name}@example.invalid",
+        "first_name": first,
+        "last_name": last,
+        "teams": [{"name": team, "channels": [{"name": c} for c in channels]}],
+    }
+    body.update(extra)
+    return {"type": "user", "user": body}
+
+
+def reply_obj(author: str, message: str, at: int, *, reactions: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    return {"user": author, "message": message, "create_at": at, "reactions": list(reactions)}
+
+
+def reaction_obj(by: str, at: int, emoji: str = "white_check_mark") -> dict[str, Any]:
+    return {"user": by, "emoji_name": emoji, "create_at": at}
+
+
+def post_line(
+    author: str,
+    message: str,
+    at: int,
+    *,
+    channel: str = TOWN,
+    team: str = TEAM,
+    replies: Iterable[dict[str, Any]] = (),
+    reactions: Iterable[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    return {
+        "type": "post",
+        "post": {
+            "team": team,
+            "channel": channel,
+            "user": author,
+            "message": message,
+            "create_at": at,
+            "replies": list(replies),
+            "reactions": list(reactions),
+        },
+    }
+
+
+def jsonl(lines: Iterable[dict[str, Any] | str]) -> str:
+    """One JSON object per line; a str is written as it is (for malformed lines)."""
+    return "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+
+
+def write_jsonl(path: Path, lines: Iterable[dict[str, Any] | str]) -> Path:
+    path.write_text(jsonl(lines), encoding="utf-8")
+    return path
