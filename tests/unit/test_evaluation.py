@@ -248,11 +248,6 @@ def test_a_malformed_queries_file_is_refused_naming_the_line(tmp_path: Path, cor
         evaluate(corpus, queries)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: evaluation/replay.py read_queries decodes lines outside its try block, so a queries file that is "
-    "not UTF-8 escapes as a UnicodeDecodeError (a traceback from `whoknows eval`) instead of a UserError",
-)
 def test_a_queries_file_that_is_not_utf8_is_refused_as_a_user_error(tmp_path: Path, corpus: Path) -> None:
     queries = tmp_path / "queries.jsonl"
     queries.write_bytes(json.dumps(topic_queries(SPLIT)[0]).encode() + b"\n\xff\xfe binary\n")

@@ -80,11 +80,6 @@ def test_an_edit_replaces_the_text(world: World) -> None:
     assert world.documents() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: whoosh_index.WhooshIndex.commit applies an 'add' and a later 'update' of the same post id in one "
-    "writer; update_document only deletes committed documents, so the old text stays searchable (2 documents)",
-)
 def test_an_edit_arriving_before_the_index_is_flushed_still_replaces_the_text(world: World) -> None:
     world.apply(user("alice"), post("p1", "alice", "kubernetes ingress timeouts after the upgrade"))
     world.apply(edit("p1", "terraform state locking with dynamodb"))  # a typo fixed seconds later
@@ -116,11 +111,6 @@ def test_a_delete_hides_the_post_at_once_and_purges_it_at_the_next_flush(world: 
     assert world.documents() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: whoosh_index.WhooshIndex.commit runs delete_by_term for a post added earlier in the same writer; "
-    "Whoosh only deletes committed documents, so the deleted post stays in the index for good",
-)
 def test_a_post_deleted_before_the_flush_leaves_no_document_behind(world: World) -> None:
     world.ingest(user("alice"), post("p1", "alice", "grafana dashboards for the api"))
     world.apply(post("p2", "alice", "grafana alert rules are noisy"))

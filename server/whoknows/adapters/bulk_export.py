@@ -8,13 +8,12 @@ importing the same file twice changes nothing.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from ..core.events import (
     ChannelMemberAdded,
@@ -143,42 +142,56 @@ def _post(body: dict[str, Any], line_no: int) -> list[Event]:
     return events
 
 
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
 @contextmanager
-def open_export(path: Path) -> Iterator[TextIO]:
-    """Opens a .jsonl file, or the JSONL inside a zip from `mmctl export`."""
+def open_export(path: Path) -> Iterator[IO[bytes]]:
+    """Opens a .jsonl file, or the JSONL inside a zip from `mmctl export`, as bytes (decoded line by line,
+    so a bad byte is reported on its own line)."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
-    if zipfile.is_zipfile(path):
+    with path.open("rb") as probe:
+        looks_zipped = probe.read(4) == _ZIP_MAGIC
+    if looks_zipped or path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist() if n.endswith(".jsonl")]
                 if not names:
                     raise UserError(f"{path}: the zip holds no .jsonl file (is it an mmctl export?)")
                 with zf.open(sorted(names, key=len)[0]) as raw:
-                    yield io.TextIOWrapper(raw, encoding="utf-8")
+                    yield raw
         except (zipfile.BadZipFile, EOFError) as exc:
             raise UserError(f"{path}: the zip is damaged or truncated ({exc})") from exc
         return
-    with path.open(encoding="utf-8") as fh:
+    with path.open("rb") as fh:
         yield fh
 
 
 def read_export(path: Path) -> Iterator[tuple[int, list[Event]]]:
     """(line number, events) for each line; raises BadLine on the first malformed one."""
+    seen_version = False
+    line_no = 0
     with open_export(path) as fh:
-        line_no = 0
         try:
-            for line_no, line in enumerate(fh, start=1):
+            for line_no, raw in enumerate(fh, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise BadLine(line_no, "not UTF-8 text; is this the right file?") from exc
                 if not line.strip():
                     continue
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise BadLine(line_no, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
-                if line_no == 1 and (not isinstance(obj, dict) or obj.get("type") != "version"):
-                    raise BadLine(1, 'a bulk export starts with {"type":"version","version":1}; is this the right file?')
+                    hint = "" if seen_version else "; is this the right file?"
+                    raise BadLine(line_no, f"not valid JSON ({exc.msg} at column {exc.colno}){hint}") from exc
+                if not seen_version:
+                    if not isinstance(obj, dict) or obj.get("type") != "version":
+                        raise BadLine(line_no, 'a bulk export starts with {"type":"version","version":1}; is this the right file?')
+                    seen_version = True
                 yield line_no, decode_line(obj, line_no)
-        except UnicodeDecodeError as exc:
-            raise BadLine(line_no + 1, "not UTF-8 text; is this the right file?") from exc
         except (zipfile.BadZipFile, EOFError, OSError) as exc:
             raise BadLine(line_no + 1, f"the file ends abruptly ({exc})") from exc
+    if not seen_version:
+        raise UserError(f"{path}: the file is empty; a bulk export starts with a version line")

@@ -94,14 +94,27 @@ class WhooshIndex:
             self._ix = storage.open_index() if index.exists_in(str(path)) else storage.create_index(SCHEMA)
         self._path = path
         self._limitmb = limitmb
-        self._pending: list[tuple[str, IndexedPost | str]] = []
+        # The last pending operation per post: "add" (never committed), "update" or "delete" (may be committed).
+        # Whoosh's update and delete only see committed documents, so operations on one post inside a batch
+        # are folded here, before the writer sees them.
+        self._pending: dict[str, tuple[str, IndexedPost | None]] = {}
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
 
     def put(self, post: IndexedPost, *, replace: bool) -> None:
-        self._pending.append(("update" if replace else "add", post))
+        earlier = self._pending.get(post.post_id)
+        if earlier is not None and earlier[0] == "add":
+            self._pending[post.post_id] = ("add", post)
+        elif replace or earlier is not None:
+            self._pending[post.post_id] = ("update", post)
+        else:
+            self._pending[post.post_id] = ("add", post)
 
     def delete(self, post_id: str) -> None:
-        self._pending.append(("delete", post_id))
+        earlier = self._pending.get(post_id)
+        if earlier is not None and earlier[0] == "add":
+            del self._pending[post_id]  # never reached the index
+        else:
+            self._pending[post_id] = ("delete", None)
 
     @property
     def pending(self) -> int:
@@ -112,15 +125,15 @@ class WhooshIndex:
             return
         writer = self._ix.writer(limitmb=self._limitmb)
         try:
-            for op, item in self._pending:
-                if isinstance(item, str):
-                    writer.delete_by_term("post_id", item)
+            for post_id, (op, item) in self._pending.items():
+                if item is None:
+                    writer.delete_by_term("post_id", post_id)
+                    continue
+                doc = {"post_id": item.post_id, "channel_id": item.channel_id, "user_id": item.user_id, "text": item.text}
+                if op == "update":
+                    writer.update_document(**doc)
                 else:
-                    doc = {"post_id": item.post_id, "channel_id": item.channel_id, "user_id": item.user_id, "text": item.text}
-                    if op == "update":
-                        writer.update_document(**doc)
-                    else:
-                        writer.add_document(**doc)
+                    writer.add_document(**doc)
         except BaseException:
             writer.cancel()
             raise

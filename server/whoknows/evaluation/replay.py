@@ -42,11 +42,12 @@ def read_queries(path: Path) -> list[Query]:
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     out: list[Query] = []
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
+    with path.open("rb") as fh:
+        for line_no, raw in enumerate(fh, start=1):
             try:
+                line = raw.decode("utf-8")
+                if not line.strip():
+                    continue
                 o = json.loads(line)
                 if not isinstance(o, dict):
                     raise ValueError("not an object")
@@ -61,7 +62,7 @@ def read_queries(path: Path) -> list[Query]:
                     raise ValueError("at must be an integer and text a string")
                 out.append(Query(str(o["id"]), kind, o["text"], o["at"], asker if isinstance(asker, str) else None,
                                  o.get("team"), o.get("channel"), frozenset(relevant)))
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
                 raise UserError(f"{path} line {line_no}: not a query ({exc})") from exc
     out.sort(key=lambda q: (q.at, q.id))
     return out
