@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT N
   is_answer INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
 CREATE INDEX IF NOT EXISTS posts_by_user ON posts(user_id, create_at);
+CREATE INDEX IF NOT EXISTS posts_by_channel ON posts(channel_id, create_at);
 CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji_name TEXT NOT NULL,
   create_at INTEGER NOT NULL, PRIMARY KEY(post_id, user_id, emoji_name));
 CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
@@ -109,12 +110,16 @@ def _decay(value: float, since: int, now: int) -> float:
 class Conversation:
     """SQLite store of the conversation's structure. Writes happen inside `apply`; reads are plain queries."""
 
-    def __init__(self, path: str = ":memory:", *, opted_out_by_default: bool = False) -> None:
+    def __init__(self, path: str = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset()) -> None:
+        # The configured learning emoji endorses too, whatever it is.
+        self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
+        self._endorse_marks = ",".join("?" * len(self._endorse_args))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         self.opted_out_by_default = opted_out_by_default
+        self._channels: set[str] | None = None
 
     def close(self) -> None:
         self.db.close()
@@ -143,6 +148,8 @@ class Conversation:
         )
         if cur.rowcount == 0:
             return False
+        if self._channels is not None:
+            self._channels.add(e.channel_id)
         self._count_activity(e.user_id, e.create_at, is_answer, +1)
         return True
 
@@ -191,6 +198,8 @@ class Conversation:
         self.db.execute("INSERT OR REPLACE INTO teams VALUES(?,?,?)", (e.team_id, e.name, e.display_name))
 
     def put_channel(self, e: ChannelUpdated) -> None:
+        if self._channels is not None:
+            self._channels.add(e.channel_id)
         self.db.execute("INSERT OR REPLACE INTO channels VALUES(?,?,?,?,?)", (e.channel_id, e.team_id, e.name, e.display_name, e.type))
 
     def put_user(self, e: UserUpdated) -> None:
@@ -221,12 +230,12 @@ class Conversation:
             rows = self.db.execute(
                 f"""SELECT p.post_id, p.channel_id, p.user_id, p.root_id, COALESCE(r.user_id, ''), p.create_at, p.message,
                       (SELECT COUNT(*) FROM reactions x WHERE x.post_id=p.post_id AND x.user_id!=p.user_id
-                         AND x.emoji_name IN ({_EMOJI_MARKS})),
+                         AND x.emoji_name IN ({self._endorse_marks})),
                       EXISTS(SELECT 1 FROM reactions x WHERE x.post_id=p.post_id AND r.user_id IS NOT NULL
                          AND x.user_id=r.user_id AND x.user_id!=p.user_id AND x.emoji_name IN ({_ACCEPT_MARKS}))
                     FROM posts p LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != ''
                     WHERE p.post_id IN ({marks})""",
-                (*_ENDORSE_ARGS, *_ACCEPT_ARGS, *chunk),
+                (*self._endorse_args, *_ACCEPT_ARGS, *chunk),
             ).fetchall()
             for row in rows:
                 out[row[0]] = PostFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
@@ -321,8 +330,11 @@ class Conversation:
         return frozenset(r[0] for r in rows)
 
     def all_channels(self) -> frozenset[str]:
-        rows = self.db.execute("SELECT channel_id FROM channels UNION SELECT DISTINCT channel_id FROM posts")
-        return frozenset(r[0] for r in rows)
+        """Every channel known, from its facts or from a post in it (kept in memory: asked on every query)."""
+        if self._channels is None:
+            rows = self.db.execute("SELECT channel_id FROM channels UNION SELECT DISTINCT channel_id FROM posts")
+            self._channels = {r[0] for r in rows}
+        return frozenset(self._channels)
 
     def channels_of_type(self, types: Collection[str]) -> list[str]:
         marks = ",".join("?" * len(types))
@@ -345,9 +357,7 @@ class Conversation:
         return self.db.execute("SELECT 1 FROM posts WHERE post_id=?", (post_id,)).fetchone() is not None
 
 
-_ENDORSE_ARGS = tuple(sorted(ENDORSING_EMOJI))
 _ACCEPT_ARGS = tuple(sorted(ACCEPTING_EMOJI))
-_EMOJI_MARKS = ",".join("?" * len(_ENDORSE_ARGS))
 _ACCEPT_MARKS = ",".join("?" * len(_ACCEPT_ARGS))
 
 

@@ -25,7 +25,7 @@ EvidenceKind = Literal["answer", "question", "reply"]
 class Weights:
     """Every signal has a weight; setting one to zero removes the signal (the tests do exactly that)."""
 
-    retrieve: int = 1000
+    retrieve: int = 300
     """How many matching posts are considered."""
     key_terms: int = 30
     """Long questions are reduced to this many key terms before retrieval."""

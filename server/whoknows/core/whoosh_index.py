@@ -99,6 +99,8 @@ class WhooshIndex:
         # are folded here, before the writer sees them.
         self._pending: dict[str, tuple[str, IndexedPost | None]] = {}
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        self._channel_docs: dict[str, frozenset[int]] = {}
+        self._masks: dict[frozenset[str], set[int]] = {}
 
     def put(self, post: IndexedPost, *, replace: bool) -> None:
         earlier = self._pending.get(post.post_id)
@@ -141,11 +143,33 @@ class WhooshIndex:
         self._pending.clear()
         self._refresh()
 
+    def _mask(self, hidden: frozenset[str]) -> set[int]:
+        """The documents of the hidden channels, as a set Whoosh can mask with directly.
+
+        Built from per-channel document sets cached for the current searcher: a query mask (an OR over
+        channel terms) would be rebuilt by walking every hidden post on every request.
+        """
+        mask = self._masks.get(hidden)
+        if mask is None:
+            mask = set()
+            for channel in hidden:
+                docs = self._channel_docs.get(channel)
+                if docs is None:
+                    docs = frozenset(self._searcher.docs_for_query(query.Term("channel_id", channel)))
+                    self._channel_docs[channel] = docs
+                mask.update(docs)
+            if len(self._masks) >= 64:
+                self._masks.clear()
+            self._masks[hidden] = mask
+        return mask
+
     def _refresh(self) -> None:
         # A new searcher, not Searcher.refresh(): in Whoosh 2.7 refresh() fails when the old reader was
         # empty, and after a merge its reader reuse can keep counting the merged-away segments.
         old = self._searcher
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
+        self._channel_docs.clear()
+        self._masks.clear()
         old.close()
 
     def terms(self, text: str) -> list[str]:
@@ -166,7 +190,7 @@ class WhooshIndex:
         if not terms:
             return []
         q = query.Or([query.Term("text", t) for t in dict.fromkeys(terms)])
-        mask = query.Or([query.Term("channel_id", c) for c in exclude_channels]) if exclude_channels else None
+        mask = self._mask(frozenset(exclude_channels)) if exclude_channels else None
         flt = query.Term("user_id", author) if author else None
         results = self._searcher.search(q, limit=limit, mask=mask, filter=flt)
         stored = self._searcher.stored_fields
