@@ -1,0 +1,144 @@
+"""`python -m whoknows.bench --scale 100k --out var/bench`: generate (cached), import through the real
+path, time the slash command, the inline suggestion and live ingestion, compare with the raw engine and
+with tantivy and SQLite FTS5, then write result-<scale>.json and print a markdown table."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import os
+import shutil
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from ..importer import import_export
+from ..store import INDEX_DIR, STATE_FILE, open_store
+from .live import measure_lag
+from .references import build_references, time_queries
+from .report import markdown, verdicts
+from .scenarios import Asked, callers, inline_suggestion, raw_search, retrievals, slash_command
+from .timing import Latencies, peak_rss_mb
+from .workspace import cached_workspace, label, parse_scale
+
+SITE_URL = "http://localhost:8065"
+
+
+def _folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def _ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else 0.0
+
+
+def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_seconds: float, references: bool, reuse: bool) -> dict[str, Any]:
+    ws = cached_workspace(out, posts, seed)
+    summary = ws.summary
+    data = out / f"data-{label(posts)}-seed{seed}"
+    result: dict[str, Any] = {"posts": summary.posts, "seed": seed, "cpus": os.cpu_count(), "rounds": rounds,
+                              "generate_seconds": round(ws.generate_seconds, 1)}
+    imported = data / "import.json"
+    if reuse and imported.is_file():
+        result["import"] = json.loads(imported.read_text(encoding="utf-8"))
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+        with open_store(data) as store:
+            report = import_export(store.pipeline, ws.path)
+        added = report.applied.posts_added
+        result["import"] = {"posts": added, "lines": report.lines, "seconds": round(report.seconds, 1),
+                            "posts_per_s": round(added / report.seconds)}
+    with open_store(data, create=False) as store:
+        stats = store.index.stats()
+        result["import"].update(whoosh_bytes=_folder_bytes(data / INDEX_DIR), segments=stats.segments,
+                                sqlite_bytes=sum(p.stat().st_size for p in data.glob(STATE_FILE + "*")))
+        imported.write_text(json.dumps(result["import"]), encoding="utf-8")
+        result["rss_after_import_mb"] = peak_rss_mb()
+        now = summary.last_at + 60_000
+        who = callers(store, 50, seed)
+        topics = [Asked(p, who[i % len(who)], "") for i, p in enumerate(summary.phrases)]
+        questions = [Asked(q, who[(i * 7) % len(who)], f"{t.team}/{t.channel}") for i, (t, q) in
+                     enumerate((t, q) for t in summary.topics for q in t.queries)]
+        sampler = random.Random(seed)
+        topics = sampler.sample(topics, min(max_queries, len(topics)))
+        questions = sampler.sample(questions, min(max_queries, len(questions)))
+        public = store.conversation.readable_channels(None)
+
+        command, suggestion = Latencies(), Latencies()
+        for a in topics:  # warm-up: caches, templates, OS page cache
+            slash_command(store, a.text, a.caller, now=now, site_url=SITE_URL)
+        suggested = 0
+        for _ in range(rounds):
+            for a in topics:
+                command.time(partial(slash_command, store, a.text, a.caller, now=now, site_url=SITE_URL))
+            for a in questions:
+                suggested += suggestion.time(partial(inline_suggestion, store, a, public, now=now)) is not None
+        result["command"], result["suggestion"] = command.figures(), suggestion.figures()
+        result["suggested"] = f"{suggested // rounds}/{len(questions)}"
+
+        raw_topics, raw_questions = retrievals(store, topics, command=True), retrievals(store, questions, command=False)
+        raw_c, raw_s = Latencies(), Latencies()
+        for _ in range(rounds):
+            for r in raw_topics:
+                raw_c.time(partial(raw_search, store, r))
+            for r in raw_questions:
+                raw_s.time(partial(raw_search, store, r))
+        result["raw_command"], result["raw_suggestion"] = raw_c.figures(), raw_s.figures()
+        result["limit"] = store.engine.weights.retrieve
+        result["command_overhead_ratio"] = _ratio(command.figures()["p95_ms"], raw_c.figures()["p95_ms"])
+        result["suggestion_overhead_ratio"] = _ratio(suggestion.figures()["p95_ms"], raw_s.figures()["p95_ms"])
+
+        texts = [a.text for a in questions]
+        channels = sorted(public)
+        users = who
+        lag = asyncio.run(measure_lag(store, texts, channels, users, start_at=now, rate=100.0, seconds=live_seconds,
+                                      seed=seed, nonce=int(time.time())))
+        result["live"] = {"rate": 100, "seconds": live_seconds, "lag": lag.lag.figures(), "apply": lag.apply.figures(),
+                          "missing": lag.missing, "mean_batch": round(sum(lag.batch_sizes) / max(1, len(lag.batch_sizes)), 1)}
+    result["rss_before_references_mb"] = peak_rss_mb()
+    if references:
+        build, engines = build_references(ws.path, out / f"refs-{label(posts)}-seed{seed}")
+        refs: dict[str, Any] = {"analyse_seconds": round(build.analyse_seconds, 1), "posts": build.posts, "engines": {}}
+        for name, engine in engines.items():
+            refs["engines"][name] = {
+                "build_seconds": round(build.seconds[name], 1),
+                "size_bytes": build.size_bytes[name],
+                "topics": time_queries(engine, raw_topics, result["limit"], rounds).figures(),
+                "questions": time_queries(engine, raw_questions, result["limit"], rounds).figures(),
+            }
+            engine.close()
+        result["references"] = refs
+    # The targets judge whoknows' own process: the reference indexes are not part of it.
+    result["peak_rss_mb"] = result["rss_before_references_mb"]
+    result["peak_rss_with_references_mb"] = peak_rss_mb()
+    result["targets"] = verdicts(result)
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m whoknows.bench", description=__doc__)
+    ap.add_argument("--scale", default="100k", help="posts: 100k, 1M, ... (default 100k)")
+    ap.add_argument("--out", type=Path, default=Path("var/bench"), help="cache and result folder")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=2, help="timed passes over the queries")
+    ap.add_argument("--max-queries", type=int, default=200, help="topics and questions sampled from the summary (each)")
+    ap.add_argument("--live-seconds", type=float, default=30.0, help="how long posts are fed at 100/s")
+    ap.add_argument("--no-references", action="store_true", help="skip tantivy and SQLite FTS5")
+    ap.add_argument("--reuse-index", action="store_true", help="keep an earlier import of the same scale and seed")
+    args = ap.parse_args(argv)
+    try:
+        posts = parse_scale(args.scale)
+    except ValueError as error:
+        ap.error(str(error))
+    result = run(posts, args.out, args.seed, args.rounds, args.max_queries, args.live_seconds, not args.no_references, args.reuse_index)
+    path = args.out / f"result-{label(posts)}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(markdown(result))
+    print(f"\n(written to {path})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""The result: a JSON file for comparison across runs, and a short markdown table for people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+TARGETS_1M = {
+    "command_p95_ms": 100.0,
+    "command_overhead_ratio": 3.0,
+    "suggestion_p95_ms": 150.0,
+    "live_lag_p95_ms": 1000.0,
+    "import_posts_per_s": 3000.0,
+    "peak_rss_mb": 1024.0,
+}
+
+
+def verdicts(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target with the measured figure and whether it is met (the targets are set for 1M posts)."""
+    got = {
+        "command_p95_ms": r["command"]["p95_ms"],
+        "command_overhead_ratio": r["command_overhead_ratio"],
+        "suggestion_p95_ms": r["suggestion"]["p95_ms"],
+        "live_lag_p95_ms": r["live"]["lag"]["p95_ms"],
+        "import_posts_per_s": r["import"]["posts_per_s"],
+        "peak_rss_mb": r["peak_rss_mb"],
+    }
+    out = {}
+    for key, target in TARGETS_1M.items():
+        value = got[key]
+        met = value >= target if key == "import_posts_per_s" else value <= target
+        out[key] = {"target": target, "measured": value, "met": met}
+    return out
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB"
+
+
+def markdown(r: dict[str, Any]) -> str:
+    imp, cmd, sug, raw_c, raw_s, live = r["import"], r["command"], r["suggestion"], r["raw_command"], r["raw_suggestion"], r["live"]
+    lines = [
+        f"## whoknows bench: {r['posts']:,} posts (seed {r['seed']}, {r['cpus']} CPUs)",
+        "",
+        "| measure | p50 | p95 | n | note |",
+        "|---|---:|---:|---:|---|",
+        f"| /whoknows topic, end to end | {cmd['p50_ms']} ms | {cmd['p95_ms']} ms | {cmd['n']} | 1-3 word topics, caller's permission filter, card rendered |",
+        f"| raw Whoosh retrieval, same topics | {raw_c['p50_ms']} ms | {raw_c['p95_ms']} ms | {raw_c['n']} | overhead ratio p95 {r['command_overhead_ratio']}x |",
+        f"| inline suggestion, end to end | {sug['p50_ms']} ms | {sug['p95_ms']} ms | {sug['n']} | held-out questions; {r['suggested']} got a note |",
+        f"| raw Whoosh retrieval, same questions | {raw_s['p50_ms']} ms | {raw_s['p95_ms']} ms | {raw_s['n']} | overhead ratio p95 {r['suggestion_overhead_ratio']}x |",
+        f"| live lag, arrival to searchable | {live['lag']['p50_ms']} ms | {live['lag']['p95_ms']} ms | {live['lag']['n']} | {live['rate']}/s; missing {live['missing']} |",
+        f"| live batch apply + flush | {live['apply']['p50_ms']} ms | {live['apply']['p95_ms']} ms | {live['apply']['n']} | mean batch {live['mean_batch']} events |",
+        "",
+        f"Import: {imp['posts']:,} posts in {imp['seconds']} s = **{imp['posts_per_s']:,} posts/s**; "
+        f"index on disk {_mb(imp['whoosh_bytes'])} Whoosh + {_mb(imp['sqlite_bytes'])} SQLite ({imp['segments']} segments). "
+        f"Peak RSS **{r['peak_rss_mb']} MB** (after import {r['rss_after_import_mb']} MB, before references {r['rss_before_references_mb']} MB).",
+    ]
+    refs = r.get("references")
+    if refs:
+        lines += [
+            "",
+            f"References (same analysed terms, hidden channels and limit {r['limit']}; shared analysis {refs['analyse_seconds']} s not counted):",
+            "",
+            "| engine | build | size | topics p50 / p95 | questions p50 / p95 |",
+            "|---|---:|---:|---:|---:|",
+            f"| Whoosh (whoknows import) | {imp['seconds']} s | {_mb(imp['whoosh_bytes'])} | {raw_c['p50_ms']} / {raw_c['p95_ms']} ms | {raw_s['p50_ms']} / {raw_s['p95_ms']} ms |",
+        ]
+        for name, e in refs["engines"].items():
+            t, q = e["topics"], e["questions"]
+            lines.append(f"| {name} | {e['build_seconds']} s | {_mb(e['size_bytes'])} | {t['p50_ms']} / {t['p95_ms']} ms | {q['p50_ms']} / {q['p95_ms']} ms |")
+    lines += ["", "Targets (set for 1M posts):", "", "| target | measured | met |", "|---|---:|---|"]
+    for key, v in r["targets"].items():
+        lines.append(f"| {key} {'>=' if key == 'import_posts_per_s' else '<='} {v['target']:g} | {v['measured']} | {'yes' if v['met'] else 'NO'} |")
+    return "\n".join(lines)
