@@ -74,7 +74,12 @@ class Backfill:
                 break
             if not before:  # the newest page: changes after it arrive live, or by catch-up next time
                 since = max([since, *(int(p.get("update_at") or 0) for p in posts)])
-            before = posts[0]["id"]
+            # Mattermost pages by "CreateAt < the given post's": posts sharing the oldest post's millisecond
+            # would be skipped, so the next page starts after the newest post of an older millisecond and
+            # re-reads the tied ones (applying a post twice changes nothing).
+            oldest = int(posts[0].get("create_at") or 0)
+            newer = [p for p in posts if int(p.get("create_at") or 0) > oldest]
+            before = newer[0]["id"] if newer else posts[0]["id"]
             total += len(posts)
             await self.submit([*self._events(posts), Checkpointed(channel_id, Checkpoint(since, before, False))])
             log.info("backfill %s: %d posts so far", label or channel_id, total)

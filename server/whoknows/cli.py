@@ -149,3 +149,18 @@ def run(data: Path, manifest: Path | None) -> None:
         asyncio.run(Runtime(settings, data).run_forever())
     except KeyboardInterrupt:
         pass
+
+
+@main.command()
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The plugin.json with the settings schema.")
+@click.pass_obj
+def rebuild(data: Path, manifest: Path | None) -> None:
+    """Wipe the local index and posts and read every channel's history from Mattermost again (opt-outs are kept)."""
+    import asyncio
+
+    from .rebuild import rebuild as rebuild_from_mattermost
+    from .settings import load_from, manifest_path
+
+    settings = load_from(manifest or manifest_path(), os.environ)
+    posts = asyncio.run(rebuild_from_mattermost(settings, data))
+    click.echo(f"Rebuilt the index in {data}: {posts:,} posts.", err=True)

@@ -48,7 +48,20 @@ class ChannelSuggestions:
     """None when the word after `channel` was neither on nor off."""
 
 
-Command: TypeAlias = Ask | AboutPerson | AboutMe | OptOut | OptIn | Help | ChannelSuggestions
+@dataclass(frozen=True, slots=True)
+class Learn:
+    """`learn [title]` (the channel's learning thread) or `learn off` (retire it)."""
+
+    title: str = ""
+    off: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DigestNow:
+    pass
+
+
+Command: TypeAlias = Ask | AboutPerson | AboutMe | OptOut | OptIn | Help | ChannelSuggestions | Learn | DigestNow
 
 
 def parse(text: str) -> Command:
@@ -71,6 +84,11 @@ def parse(text: str) -> Command:
             return AboutPerson(match.group(1).lower())
     if first == "opt" and len(words) == 2 and words[1].lower() in ("out", "in"):
         return OptOut() if words[1].lower() == "out" else OptIn()
+    if first == "learn":
+        title = cleaned.split(None, 1)[1] if len(words) > 1 else ""
+        return Learn(off=True) if title.lower() == "off" else Learn(title)
+    if first == "digest" and len(words) == 1:
+        return DigestNow()
     if first == "channel" and len(words) <= 2:
         arg = words[1].lower() if len(words) == 2 else ""
         return ChannelSuggestions(True if arg == "on" else False if arg == "off" else None)

@@ -62,6 +62,8 @@ HELP = """#### whoknows: who knows about X?
 * `/{trigger} me`: what you are known for
 * `/{trigger} optout` / `/{trigger} optin`: leave or join the suggestions
 * `/{trigger} channel on` / `/{trigger} channel off`: inline suggestions in this channel (channel admins)
+* `/{trigger} learn [title]`: this channel's pinned learning thread (channel admins rename it, or `learn off`)
+* `/{trigger} digest`: post this channel's learning digest now
 Only posts from channels you can read are ever shown to you."""
 
 
@@ -133,3 +135,49 @@ def suggestion_intro() -> str:
 
 def asked_done() -> str:
     return "Done: I asked them in this channel."
+
+
+# -- learning threads and digests (issue 5) -------------------------------------------------------
+
+LEARNING_TITLE = "What we learned"
+DIGEST_CHART_TITLE = "Topics that came up, and who answered"
+
+
+def learning_created(link: str, emoji: str) -> str:
+    return f"Done: this channel's learning thread is pinned ({link}). React with :{emoji}: to any post here to add it."
+
+
+def learning_exists(link: str) -> str:
+    return f"This channel already has a learning thread: {link}"
+
+
+def learning_retitled(link: str) -> str:
+    return f"Done: the learning thread is renamed ({link})."
+
+
+def learning_retired() -> str:
+    return "Done: the learning thread is unpinned and retired. `/whoknows learn` starts a new one."
+
+
+def learning_none() -> str:
+    return "This channel has no learning thread. `/whoknows learn` starts one."
+
+
+def learning_not_admin(link: str) -> str:
+    return f"Only a channel admin can rename or retire the learning thread. It is here: {link}"
+
+
+def learning_not_here() -> str:
+    return "I keep learning threads only in the channels I read: add me to this channel (public or private, not a direct message) and try again."
+
+
+def digest_posted(link: str) -> str:
+    return f"Done: the digest is in the learning thread ({link})."
+
+
+def digest_nothing(days: int) -> str:
+    return f"Nothing to sum up: nobody posted in this channel in the last {days} {'day' if days == 1 else 'days'}."
+
+
+def digest_period(start: str, end: str) -> str:
+    return f"{start} to {end}"

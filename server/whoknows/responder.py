@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from . import messages
-from .commands import AboutMe, AboutPerson, Ask, ChannelSuggestions, Help, OptIn, OptOut, parse
+from .commands import AboutMe, AboutPerson, Ask, ChannelSuggestions, DigestNow, Help, Learn, OptIn, OptOut, parse
 from .core.cards import CARD_COLOR, ago, cut, permalink, quote, render, render_card
 from .core.events import SuggestionRejected, UserOptedIn, UserOptedOut
 from .core.profile import known_for
@@ -55,6 +55,10 @@ async def command(rt: Runtime, form: dict[str, str]) -> dict[str, Any]:
                 text = messages.opted_out() if isinstance(cmd, OptOut) else messages.opted_in()
             case ChannelSuggestions(enabled=enabled):
                 text = await channel_switch(rt, channel_id, user_id, enabled)
+            case Learn():
+                text = await rt.learning.command(cmd, user_id, channel_id)
+            case DigestNow():
+                text = await rt.learning.digests.on_demand(channel_id)
     except UserError as error:
         text, attachments = error.reason, []
     answer: dict[str, Any] = {"response_type": "ephemeral", "text": text}

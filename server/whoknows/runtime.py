@@ -21,6 +21,7 @@ from .adapters.mattermost_ws import Frame, MattermostWebsocket
 from .backfill import Backfill, Checkpointed
 from .core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, Event, PostCreated, UserUpdated
 from .errors import StartupError
+from .learning import Learning
 from .settings import Settings
 from .state import ServiceState
 from .store import Store, open_store
@@ -36,6 +37,10 @@ class Live:
 
 
 Item: TypeAlias = Event | Checkpointed | Live
+
+
+TOKEN_CHECK_S = 60.0
+"""How often the bot checks that its token still works (a revoked token stops it)."""
 
 
 def now_ms() -> int:
@@ -64,19 +69,29 @@ class Runtime:
         self._exits = ExitStack()
         self.store: Store
         self.state: ServiceState
+        self.learning: Learning
         self.ws = MattermostWebsocket(settings.mattermost_url, settings.bot_token, self._on_frame, self._catch_up_all)
         self._http_stop: Callable[[], object] | None = None
+        self.token_check_s = TOKEN_CHECK_S
+        self.fatal: str | None = None
+        """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
+        self._fatal = asyncio.Event()
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
         from .adapters import http
+        from .rebuild import Outcome, prepare
         from .registration import register_commands
 
-        self.store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default))
+        if prepare(self.data) is Outcome.WIPED:
+            log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
+        self.store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
+                                                          extra_endorsing=frozenset({self.settings.learning_emoji})))
         self.store.site_url = self.settings.mattermost_url
         self.state = ServiceState.in_folder(self.data)
         self._exits.callback(self.state.close)
+        self.learning = Learning(self)
         self._known_users = {r[0] for r in self.store.conversation.db.execute("SELECT user_id FROM users")}
         try:
             me = await self.rest.me()
@@ -91,8 +106,10 @@ class Runtime:
         await register_commands(self)
         await self._discover_channels()
         self._spawn(self.ws.run())
+        self._spawn(self._watch_token())
         await asyncio.wait_for(self.ws.connected.wait(), 30.0)
         self._spawn(self._initial_backfill())
+        self._spawn(self.learning.run())
         log.info("whoknows is running as @%s on %d team(s), %d channel(s) indexed", self.bot_username, len(self.teams), len(self.indexed))
 
     async def stop(self) -> None:
@@ -107,13 +124,32 @@ class Runtime:
         await http.shutdown(self)
         await self.rest.close()
         self._exits.close()
+        from .rebuild import mark_stopped
+
+        mark_stopped(self.data)
 
     async def run_forever(self) -> None:
         await self.start()
         try:
-            await asyncio.Event().wait()
+            await self._fatal.wait()
         finally:
             await self.stop()
+        raise StartupError(self.fatal or "stopped")
+
+    async def _watch_token(self) -> None:
+        """A revoked token stops the bot with one message; a server that is down is only waited for."""
+        while True:
+            await asyncio.sleep(self.token_check_s)
+            try:
+                await self.rest.me()
+            except MattermostError as error:
+                if error.status == 401:
+                    self.fatal = messages.cannot_reach(self.settings.mattermost_url, f"HTTP {error.status}")
+                    log.error("stopping: %s", self.fatal)
+                    self._fatal.set()
+                    return
+            except Exception as error:  # unreachable for now: the websocket loop reconnects when it is back
+                log.debug("token check: %s", type(error).__name__)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._tasks.append(asyncio.create_task(coro))
@@ -157,7 +193,10 @@ class Runtime:
                     batch.append(await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time())))
                 except TimeoutError:
                     break
-            self._apply(batch)
+            try:
+                self._apply(batch)
+            except Exception:  # the index or the state failed: log it, keep the loop (the next batch may succeed)
+                log.exception("error %s: cannot apply a batch of %d item(s)", uuid.uuid4().hex[:8], len(batch))
             self._applied += len(batch)
             async with self._changed:
                 self._changed.notify_all()
@@ -182,6 +221,7 @@ class Runtime:
 
                 if wanted(self, item.post, now_ms()):
                     self._spawn(suggest(self, item.post))
+        self.learning.notice(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
 
     async def drained(self, timeout: float = 30.0) -> None:
         """Waits until everything submitted so far has been applied and is searchable."""

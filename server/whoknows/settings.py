@@ -7,6 +7,7 @@ Secrets (the bot token) come only from the environment, never from a file in the
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from . import messages
+from .core.schedule import parse_schedule
 from .errors import StartupError
 
 IndexPolicy = Literal["all", "allowlist", "denylist"]
 SuggestionMode = Literal["thread", "ephemeral"]
 ENV_PREFIX = "WHOKNOWS_"
+_AT_LEAST_ONE = {"CardPeople": 1, "BatchEvents": 1}
+"""Numbers where 0 would make the bot useless (a card of nobody, batches of nothing)."""
 
 
 def manifest_path() -> Path:
@@ -48,6 +52,8 @@ class Settings:
     suggestion_channel_minutes: float
     suggestion_person_minutes: float
     high_traffic_posts_per_day: int
+    learning_emoji: str
+    digest_schedule: str
 
     def callback(self, bound_port: int) -> str:
         """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""
@@ -84,13 +90,16 @@ def _parse(spec: Mapping[str, Any], raw: object, source: str) -> object:
             return False
         raise StartupError(messages.bad_setting(key, source, "true or false"))
     if kind == "number":
+        whole = any(f.name == _field_name(key) and f.type in ("int", int) for f in fields(Settings))
+        least = _AT_LEAST_ONE.get(key, 0)
+        wanted = f"a {'whole ' if whole else ''}number of at least {least}"
         try:
             value = float(str(raw).strip())
         except ValueError:
-            raise StartupError(messages.bad_setting(key, source, "a number")) from None
-        if value < 0:
-            raise StartupError(messages.bad_setting(key, source, "a number of at least 0"))
-        return int(value) if isinstance(spec.get("default"), int) and value.is_integer() else value
+            raise StartupError(messages.bad_setting(key, source, wanted)) from None
+        if not math.isfinite(value) or value < least or (whole and not value.is_integer()):
+            raise StartupError(messages.bad_setting(key, source, wanted))
+        return int(value) if whole else value
     text = str(raw).strip()
     options = [o["value"] for o in spec.get("options", [])]
     if options and text not in options:
@@ -123,6 +132,18 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     confidence = values.get("suggestion_min_confidence")
     if not isinstance(confidence, (int, float)) or confidence > 1:
         raise StartupError(messages.bad_setting("SuggestionMinConfidence", env_name("SuggestionMinConfidence"), "a number from 0 to 1"))
+    host = str(values.get("http_host", ""))
+    if not host or any(c.isspace() for c in host):
+        raise StartupError(messages.bad_setting("HttpHost", env_name("HttpHost"), "an address to listen on, such as 127.0.0.1"))
+    if values["callback_url"] and not re.match(r"^https?://[^/\s]+\S*$", str(values["callback_url"])):
+        raise StartupError(messages.bad_setting("CallbackUrl", env_name("CallbackUrl"), "empty or an http(s) URL"))
+    emoji = values["learning_emoji"] = str(values.get("learning_emoji", "")).strip(": ").lower()
+    if not re.match(r"^[a-z0-9_+-]{1,64}$", emoji):
+        raise StartupError(messages.bad_setting("LearningEmoji", env_name("LearningEmoji"), "an emoji name such as bulb"))
+    try:
+        parse_schedule(str(values.get("digest_schedule", "")))
+    except ValueError:
+        raise StartupError(messages.bad_setting("DigestSchedule", env_name("DigestSchedule"), "weekly:MON:09:00, daily:09:00 or off")) from None
     if not str(values.get("command_trigger", "")).isidentifier():
         raise StartupError(messages.bad_setting("CommandTrigger", env_name("CommandTrigger"), "one word"))
     known = {f.name for f in fields(Settings)}

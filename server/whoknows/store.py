@@ -29,14 +29,15 @@ class Store:
 
 
 @contextmanager
-def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = False) -> Iterator[Store]:
+def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = False,
+               extra_endorsing: frozenset[str] = frozenset()) -> Iterator[Store]:
     """Opens (or creates) the data folder; flushes pending index writes and closes on the way out."""
     if not create and not (data / STATE_FILE).is_file():
         raise UserError(messages.no_data(data))
     if not create and not index_exists(data / INDEX_DIR):
         raise UserError(messages.no_index(data))
     data.mkdir(parents=True, exist_ok=True)
-    conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default)
+    conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
     index = WhooshIndex(data / INDEX_DIR)
     pipeline = Pipeline(conversation, index)
     site_url = os.environ.get("WHOKNOWS_SITE_URL", "http://localhost:8065").rstrip("/")

@@ -78,8 +78,10 @@ async def _suggest(rt: Runtime, post: PostCreated) -> None:
     from .runtime import now_ms
 
     now = now_ms()
-    # Everyone in the channel sees the note: evidence only from public channels and this channel.
-    readable = {c.channel_id for c in rt.channels.values() if c.type == "O"} | {post.channel_id}
+    # Everyone in the channel sees the note: evidence only from this team's public channels and this channel.
+    here = rt.channels.get(post.channel_id)
+    team = here.team_id if here is not None else None
+    readable = {c.channel_id for c in rt.channels.values() if c.type == "O" and c.team_id == team} | {post.channel_id}
     ranking = rt.store.engine.ask(post.message, now=now, readable=readable, exclude=[post.user_id], limit=10)
     if ranking.confidence < s.suggestion_min_confidence:
         log.info("no suggestion under %s: confidence %.2f is below %.2f", post.post_id, ranking.confidence, s.suggestion_min_confidence)

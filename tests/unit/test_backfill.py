@@ -51,11 +51,14 @@ async def test_backfill_resumes_from_checkpoint_then_catches_up() -> None:
     interrupted = FakeRest(fail_after=1)
     with pytest.raises(ConnectionError):
         await Backfill(interrupted, state, submit, "bot").channel("c")  # type: ignore[arg-type]
-    assert len(applied) == 200 and state.checkpoint("c").history_before == "p251"
+    # The checkpoint sits one post newer than the page's oldest, so the oldest post's millisecond is
+    # read again on resume (posts sharing it may lie beyond the page).
+    assert len(applied) == 200 and state.checkpoint("c").history_before == "p252"
 
     rest = FakeRest()
     await Backfill(rest, state, submit, "bot").channel("c")  # type: ignore[arg-type]
-    assert sorted(set(applied)) == [f"p{n:03d}" for n in range(1, 451)] and len(applied) == 450
+    assert sorted(set(applied)) == [f"p{n:03d}" for n in range(1, 451)]
+    assert len(applied) <= 450 + 3  # at most one re-read post per page boundary
     cp = state.checkpoint("c")
     assert cp.history_done and cp.since == 450
 

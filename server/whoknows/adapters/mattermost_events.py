@@ -61,98 +61,129 @@ Decoded: TypeAlias = Event | Note
 
 
 def _obj(value: Any) -> dict[str, Any]:
-    """Mattermost sends some nested objects as JSON strings (post, reaction, channel)."""
-    if isinstance(value, str):
+    """Mattermost sends some nested objects as JSON strings (post, reaction, channel); anything else is empty."""
+    if isinstance(value, (str, bytes)):
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
     return cast(dict[str, Any], value) if isinstance(value, dict) else {}
 
 
+def _str(value: Any) -> str:
+    """An id or a text field; a value of the wrong type counts as missing."""
+    return value if isinstance(value, str) else str(value) if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+def _int(value: Any) -> int:
+    """A time field; a value of the wrong type counts as missing (0)."""
+    if isinstance(value, bool):
+        return 0
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
 def _is_from_bot(post: JSON) -> bool:
-    props = post.get("props") or {}
+    props = _obj(post.get("props"))
     return str(props.get("from_bot", "")).lower() == "true" or str(props.get("from_webhook", "")).lower() == "true"
 
 
 def decode_post(post: JSON, bot_id: str) -> list[Event]:
-    """A post as REST returns it (history, catch-up): created, then edited or deleted as it stands now."""
-    post_id = str(post.get("id", ""))
+    """A post as REST returns it (history, catch-up): created, then edited or deleted as it stands now.
+
+    Total: a post missing its id, channel or author, or with fields of the wrong type, yields nothing."""
+    post = _obj(post)
+    post_id = _str(post.get("id"))
     if not post_id:
         return []
-    if int(post.get("delete_at") or 0) > 0:
-        return [PostDeleted(post_id, int(post["delete_at"]))]
-    if post.get("type") or post.get("user_id") == bot_id or _is_from_bot(post):
+    if _int(post.get("delete_at")) > 0:
+        return [PostDeleted(post_id, _int(post.get("delete_at")))]
+    created = _created(post, bot_id)
+    if created is None:
         return []
-    events: list[Event] = [
-        PostCreated(post_id, str(post.get("channel_id", "")), str(post.get("user_id", "")), str(post.get("message", "")),
-                    int(post.get("create_at") or 0), str(post.get("root_id") or ""))
-    ]
-    if int(post.get("edit_at") or 0) > 0:
-        events.append(PostEdited(post_id, str(post.get("message", "")), int(post["edit_at"])))
-    for reaction in (post.get("metadata") or {}).get("reactions") or []:
-        events.append(_reaction_added(reaction))
+    events: list[Event] = [created]
+    if _int(post.get("edit_at")) > 0:
+        events.append(PostEdited(post_id, created.message, _int(post.get("edit_at"))))
+    reactions = _obj(post.get("metadata")).get("reactions")
+    for reaction in reactions if isinstance(reactions, list) else []:
+        added = _reaction_added(_obj(reaction))
+        if added is not None:
+            events.append(added)
     return events
 
 
-def _reaction_added(r: JSON) -> ReactionAdded:
-    return ReactionAdded(str(r.get("post_id", "")), str(r.get("user_id", "")), str(r.get("emoji_name", "")), int(r.get("create_at") or 0))
+def _created(post: JSON, bot_id: str) -> PostCreated | None:
+    """A person's post in a channel; None for system messages, bots' posts and incomplete posts."""
+    post_id, channel_id, user_id = _str(post.get("id")), _str(post.get("channel_id")), _str(post.get("user_id"))
+    if not post_id or not channel_id or not user_id or post.get("type") or user_id == bot_id or _is_from_bot(post):
+        return None
+    return PostCreated(post_id, channel_id, user_id, _str(post.get("message")), _int(post.get("create_at")), _str(post.get("root_id")))
+
+
+def _reaction_added(r: JSON) -> ReactionAdded | None:
+    post_id, user_id, emoji = _str(r.get("post_id")), _str(r.get("user_id")), _str(r.get("emoji_name"))
+    return ReactionAdded(post_id, user_id, emoji, _int(r.get("create_at"))) if post_id and user_id and emoji else None
 
 
 def decode_channel(channel: JSON) -> ChannelUpdated | None:
-    kind = str(channel.get("type", ""))
-    if kind not in _TYPES or not channel.get("id"):
+    channel = _obj(channel)
+    kind = _str(channel.get("type"))
+    if kind not in _TYPES or not _str(channel.get("id")):
         return None
-    return ChannelUpdated(str(channel["id"]), str(channel.get("team_id", "")), str(channel.get("name", "")),
-                          cast(ChannelType, kind), str(channel.get("display_name", "")))
+    return ChannelUpdated(_str(channel.get("id")), _str(channel.get("team_id")), _str(channel.get("name")),
+                          cast(ChannelType, kind), _str(channel.get("display_name")))
 
 
 def decode_team(team: JSON) -> TeamUpdated:
-    return TeamUpdated(str(team["id"]), str(team.get("name", "")), str(team.get("display_name", "")))
+    return TeamUpdated(str(team["id"]), _str(team.get("name")), _str(team.get("display_name")))
 
 
 def decode_user(user: JSON) -> UserUpdated:
-    full = " ".join(x for x in (str(user.get("first_name") or ""), str(user.get("last_name") or "")) if x)
+    full = " ".join(x for x in (_str(user.get("first_name")), _str(user.get("last_name"))) if x)
     return UserUpdated(
-        str(user["id"]), str(user.get("username", "")), full or str(user.get("nickname") or ""),
-        bool(user.get("is_bot")), int(user.get("delete_at") or 0) > 0,
+        str(user["id"]), _str(user.get("username")), full or _str(user.get("nickname")),
+        user.get("is_bot") is True, _int(user.get("delete_at")) > 0,
     )
 
 
-def decode_event(frame: JSON, bot_id: str) -> list[Decoded]:
-    """One websocket frame -> what it means for whoknows (usually zero or one event)."""
-    kind = str(frame.get("event", ""))
-    data = cast(JSON, frame.get("data") or {})
-    broadcast = cast(JSON, frame.get("broadcast") or {})
+def decode_event(frame: object, bot_id: str) -> list[Decoded]:
+    """One websocket frame -> what it means for whoknows (usually zero or one event).
+
+    Total: never raises; a frame that is not an object, or lacks what its kind needs, means nothing."""
+    frame = _obj(frame)
+    kind = _str(frame.get("event"))
+    data = _obj(frame.get("data"))
+    broadcast = _obj(frame.get("broadcast"))
     match kind:
         case "hello":
-            return [Hello(str(data.get("connection_id", "")))]
+            return [Hello(_str(data.get("connection_id")))]
         case "posted":
-            if str(data.get("channel_type", "")) in _NOT_INDEXED:
+            if _str(data.get("channel_type")) in _NOT_INDEXED:
                 return []
-            post = _obj(data.get("post"))
-            if not post or post.get("type") or post.get("user_id") == bot_id or _is_from_bot(post):
-                return []
-            return [PostCreated(str(post["id"]), str(post.get("channel_id", "")), str(post.get("user_id", "")),
-                                str(post.get("message", "")), int(post.get("create_at") or 0), str(post.get("root_id") or ""))]
+            created = _created(_obj(data.get("post")), bot_id)
+            return [created] if created is not None else []
         case "post_edited":
             post = _obj(data.get("post"))
-            if not post or post.get("type"):
+            if not _str(post.get("id")) or post.get("type"):
                 return []
-            return [PostEdited(str(post["id"]), str(post.get("message", "")), int(post.get("edit_at") or post.get("update_at") or 0))]
+            return [PostEdited(_str(post.get("id")), _str(post.get("message")), _int(post.get("edit_at")) or _int(post.get("update_at")))]
         case "post_deleted":
             post = _obj(data.get("post"))
-            if not post:
+            if not _str(post.get("id")):
                 return []
-            return [PostDeleted(str(post["id"]), int(post.get("delete_at") or post.get("update_at") or 0))]
+            return [PostDeleted(_str(post.get("id")), _int(post.get("delete_at")) or _int(post.get("update_at")))]
         case "reaction_added":
-            return [_reaction_added(_obj(data.get("reaction")))]
+            added = _reaction_added(_obj(data.get("reaction")))
+            return [added] if added is not None else []
         case "reaction_removed":
             r = _obj(data.get("reaction"))
-            return [ReactionRemoved(str(r.get("post_id", "")), str(r.get("user_id", "")), str(r.get("emoji_name", "")))]
+            post_id, user_id, emoji = _str(r.get("post_id")), _str(r.get("user_id")), _str(r.get("emoji_name"))
+            return [ReactionRemoved(post_id, user_id, emoji)] if post_id and user_id and emoji else []
         case "user_added":
-            channel_id = str(broadcast.get("channel_id") or data.get("channel_id") or "")
-            user_id = str(data.get("user_id", ""))
+            channel_id = _str(broadcast.get("channel_id")) or _str(data.get("channel_id"))
+            user_id = _str(data.get("user_id"))
             if not channel_id or not user_id:
                 return []
             out: list[Decoded] = [ChannelMemberAdded(channel_id, user_id)]
@@ -160,24 +191,24 @@ def decode_event(frame: JSON, bot_id: str) -> list[Decoded]:
             return out
         case "user_removed":
             # Sent to the channel (broadcast channel_id, data user_id) and to the removed person (data channel_id).
-            channel_id = str(broadcast.get("channel_id") or data.get("channel_id") or "")
-            user_id = str(data.get("user_id") or broadcast.get("user_id") or "")
+            channel_id = _str(broadcast.get("channel_id")) or _str(data.get("channel_id"))
+            user_id = _str(data.get("user_id")) or _str(broadcast.get("user_id"))
             return [ChannelMemberRemoved(channel_id, user_id)] if channel_id and user_id else []
         case "channel_created":
-            channel_id = str(data.get("channel_id", ""))
+            channel_id = _str(data.get("channel_id"))
             return [NeedChannel(channel_id)] if channel_id else []
         case "channel_updated" | "channel_converted":
             channel = _obj(data.get("channel"))
             if channel:
                 decoded = decode_channel(channel)
                 return [decoded] if decoded else []
-            channel_id = str(data.get("channel_id") or broadcast.get("channel_id") or "")
+            channel_id = _str(data.get("channel_id")) or _str(broadcast.get("channel_id"))
             return [NeedChannel(channel_id)] if channel_id else []
         case "user_updated":
             user = _obj(data.get("user"))
-            return [decode_user(user)] if user.get("id") else []
+            return [decode_user(user)] if _str(user.get("id")) else []
         case "user_deactivated" | "user_activation_status_change":
-            user_id = str(data.get("user_id", ""))
+            user_id = _str(data.get("user_id"))
             return [NeedUser(user_id)] if user_id else []
         case _:
             return []

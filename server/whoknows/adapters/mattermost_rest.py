@@ -118,16 +118,41 @@ class MattermostRest:
         result: JSON = await self.call("GET", f"/channels/{channel_id}/posts", params={"since": since})
         return result
 
-    async def create_post(self, channel_id: str, message: str, *, root_id: str = "", props: JSON | None = None) -> JSON:
+    async def create_post(self, channel_id: str, message: str, *, root_id: str = "", props: JSON | None = None,
+                          file_ids: Sequence[str] = ()) -> JSON:
         body: JSON = {"channel_id": channel_id, "message": message, "root_id": root_id}
         if props:
             body["props"] = props
+        if file_ids:
+            body["file_ids"] = list(file_ids)
         result: JSON = await self.call("POST", "/posts", body)
         return result
 
     async def ephemeral(self, user_id: str, channel_id: str, message: str, *, root_id: str = "", props: JSON | None = None) -> None:
         post: JSON = {"channel_id": channel_id, "message": message, "root_id": root_id, "props": props or {}}
         await self.call("POST", "/posts/ephemeral", {"user_id": user_id, "post": post})
+
+    async def thread(self, root_id: str) -> list[JSON]:
+        """A thread's posts (root included), as REST returns them."""
+        result: JSON = await self.call("GET", f"/posts/{root_id}/thread")
+        return list((result.get("posts") or {}).values())
+
+    async def patch_post(self, post_id: str, message: str) -> JSON:
+        result: JSON = await self.call("PUT", f"/posts/{post_id}/patch", {"message": message})
+        return result
+
+    async def delete_post(self, post_id: str) -> None:
+        await self.call("DELETE", f"/posts/{post_id}")
+
+    async def pin(self, post_id: str, pinned: bool = True) -> None:
+        await self.call("POST", f"/posts/{post_id}/{'pin' if pinned else 'unpin'}")
+
+    async def upload_file(self, channel_id: str, name: str, content: bytes, mime: str) -> str:
+        """Uploads one file for a post in the channel; returns its file id (then pass it in `file_ids`)."""
+        response = await self._client.post("/files", data={"channel_id": channel_id}, files={"files": (name, content, mime)})
+        if response.is_error:
+            raise MattermostError("POST", "/files", response.status_code, response.text)
+        return str(response.json()["file_infos"][0]["id"])
 
     # -- slash commands ---------------------------------------------------------------------
 

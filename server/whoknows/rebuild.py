@@ -1,0 +1,154 @@
+"""Keeping the text index true to the conversation store across crashes, and rebuilding both from Mattermost.
+
+The store commits before the index does, so a process killed between the two leaves posts the index lacks
+(a re-read page changes nothing in the store, so they would never come back). At start-up `prepare`
+compares the two and repairs the index from the store; when the index is missing or cannot be read it
+wipes every post known locally and forgets the backfill cursors, so the start reads the whole history
+from Mattermost again before anything is served from a wrong index. `whoknows rebuild` does that on demand.
+People's choices (opt-outs, "Not helpful") and channel switches are kept.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import shutil
+import warnings
+from enum import Enum
+from pathlib import Path
+
+from .core.conversation import Conversation
+from .core.index import IndexedPost
+from .core.pipeline import MAX_INDEXED_CHARS
+from .core.whoosh_index import WhooshIndex
+from .settings import Settings
+from .state import ServiceState
+from .store import INDEX_DIR, STATE_FILE
+
+log = logging.getLogger("whoknows.rebuild")
+STOPPED_CLEANLY = "stopped-cleanly"
+"""A marker file: present only between a clean stop and the next start."""
+_DERIVED_TABLES = ("posts", "reactions", "activity")
+
+
+class Outcome(Enum):
+    FRESH = "fresh"
+    INTACT = "intact"
+    REPAIRED = "repaired"
+    WIPED = "wiped"
+
+
+class DamagedIndex(Exception):
+    """The index on disk cannot be read (its text names what Whoosh raised)."""
+
+
+def _read_ids(path: Path) -> set[str]:
+    from whoosh import index
+
+    ix = index.open_dir(str(path))
+    try:
+        with ix.reader() as reader:
+            return {str(fields["post_id"]) for fields in reader.all_stored_fields()}
+    finally:
+        ix.close()
+
+
+def indexed_ids(path: Path) -> set[str]:
+    """Every post id in the index on disk; DamagedIndex when it cannot be read."""
+    with warnings.catch_warnings():
+        # Whoosh leaves a file open when it cannot parse it; it is closed here, once the failure is dropped.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return _read_ids(path)
+        except Exception as error:  # any failure to read means the same: damaged
+            failure = type(error).__name__
+        gc.collect()
+    raise DamagedIndex(failure)
+
+
+def wipe(data: Path) -> None:
+    """Drops the index and every post known locally, and forgets the backfill cursors."""
+    shutil.rmtree(data / INDEX_DIR, ignore_errors=True)
+    if (data / STATE_FILE).exists():
+        conversation = Conversation(str(data / STATE_FILE))
+        try:
+            conversation.begin()
+            for table in _DERIVED_TABLES:
+                conversation.db.execute(f"DELETE FROM {table}")
+            conversation.commit()
+        finally:
+            conversation.close()
+    state = ServiceState.in_folder(data)
+    try:
+        state.db.execute("DELETE FROM checkpoints")
+    finally:
+        state.close()
+    (data / STOPPED_CLEANLY).unlink(missing_ok=True)
+
+
+def _repair(data: Path, indexed: set[str], clean: bool) -> bool:
+    """Puts the store's posts the index lacks, drops what the store no longer has; after a crash also
+    re-puts edited posts (an edit may have reached the store only). True when something changed."""
+    conversation = Conversation(str(data / STATE_FILE))
+    try:
+        rows = conversation.db.execute("SELECT post_id, channel_id, user_id, message, edit_at > create_at FROM posts").fetchall()
+        known = {r[0] for r in rows}
+        if clean and known == indexed:
+            return False
+        index = WhooshIndex(data / INDEX_DIR)
+        try:
+            for post_id in indexed - known:
+                index.delete(post_id)
+            for post_id, channel_id, user_id, message, edited in rows:
+                if post_id not in indexed or (edited and not clean):
+                    index.put(IndexedPost(post_id, channel_id, user_id, message[:MAX_INDEXED_CHARS]), replace=post_id in indexed)
+            changed = index.pending > 0
+            index.commit()
+        finally:
+            index.close()
+        if changed:
+            log.warning("the index missed %d post(s) and kept %d deleted one(s); repaired from the local store",
+                        len(known - indexed), len(indexed - known))
+        return changed
+    finally:
+        conversation.close()
+
+
+def prepare(data: Path) -> Outcome:
+    """Run before the store is opened: makes the index agree with the store, or wipes both."""
+    clean = (data / STOPPED_CLEANLY).exists()
+    (data / STOPPED_CLEANLY).unlink(missing_ok=True)
+    if not (data / STATE_FILE).exists():
+        return Outcome.FRESH
+    index_dir = data / INDEX_DIR
+    try:
+        indexed = indexed_ids(index_dir)
+    except DamagedIndex as error:  # missing or damaged: the answer is the same
+        log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
+        wipe(data)
+        return Outcome.WIPED
+    return Outcome.REPAIRED if _repair(data, indexed, clean) else Outcome.INTACT
+
+
+def mark_stopped(data: Path) -> None:
+    """Called after a clean stop, once the index has been flushed and closed."""
+    if data.is_dir():
+        (data / STOPPED_CLEANLY).touch()
+
+
+async def rebuild(settings: Settings, data: Path) -> int:
+    """Wipes the local index and posts and reads every indexed channel's history again; returns the posts indexed."""
+    from .runtime import Runtime
+
+    wipe(data)
+    runtime = Runtime(settings, data)
+    await runtime.start()
+    try:
+        await runtime.backfilled.wait()
+        await runtime.drained()
+        return runtime.store.conversation.post_count()
+    finally:
+        await runtime.stop()
+
+
+__all__ = ["DamagedIndex", "Outcome", "indexed_ids", "mark_stopped", "prepare", "rebuild", "wipe"]
