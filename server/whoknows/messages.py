@@ -47,6 +47,17 @@ def cannot_reach(url: str, status: str) -> str:
     return f"cannot use Mattermost at {url} with WHOKNOWS_BOT_TOKEN ({status}); check the URL and the bot's token"
 
 
+def disk_full(folder: Path, reason: str) -> str:
+    return (
+        f"cannot write the index in {folder}: the disk is full ({reason}). /whoknows answers from the index as it was; "
+        "new posts are kept and become searchable by themselves once space is freed"
+    )
+
+
+def disk_space_back(folder: Path) -> str:
+    return f"the index in {folder} is writable again (disk space is back); the posts that waited are searchable now"
+
+
 def cannot_register_command(team: str, status: str) -> str:
     return (
         f"cannot register the slash command on team {team} ({status}); give the bot the permission "

@@ -5,11 +5,18 @@ Answers stay raw JSON (`JSON` below): decoding into core events is `mattermost_e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
 import httpx
 
+from .retry import MAX_ATTEMPTS, backoff_delay, retryable
+
+log = logging.getLogger("whoknows.rest")
 JSON: TypeAlias = dict[str, Any]
 PAGE = 200
 
@@ -21,24 +28,43 @@ class MattermostError(Exception):
 
 
 class MattermostRest:
-    def __init__(self, url: str, token: str, *, timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, url: str, token: str, *, timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: random.Random | None = None) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/api/v4", headers={"Authorization": f"Bearer {token}"}, timeout=timeout, transport=transport
         )
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self.retries = 0
+        """How many requests were repeated after a 429 or 5xx (for the log and the tests)."""
 
     async def close(self) -> None:
         await self._client.aclose()
 
+    async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, repeated (bounded, with backoff) while Mattermost answers 429 or a passing 5xx."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            response = await self._client.request(method, path, **kwargs)
+            if not retryable(response.status_code, method) or attempt == MAX_ATTEMPTS:
+                return response
+            headers = response.headers
+            delay = backoff_delay(attempt, headers.get("Retry-After"), headers.get("X-Ratelimit-Reset"), time.time(), self._rng)
+            log.warning("Mattermost answered %s to %s %s; retrying in %.1f s (%d of %d)",
+                        response.status_code, method, path, delay, attempt, MAX_ATTEMPTS - 1)
+            self.retries += 1
+            await self._sleep(delay)
+        raise AssertionError("unreachable")
+
     async def call(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None) -> Any:
-        response = await self._client.request(method, path, json=body, params=params)
+        response = await self._send(method, path, json=body, params=params)
         if response.is_error:
             raise MattermostError(method, path, response.status_code, response.text)
         return response.json() if response.content else None
 
     async def exists(self, path: str) -> bool:
         """True on 200, False on 403/404 (how membership checks answer)."""
-        response = await self._client.get(path)
+        response = await self._send("GET", path)
         if response.status_code in (403, 404):
             return False
         if response.is_error:
@@ -64,15 +90,19 @@ class MattermostRest:
         result: list[JSON] = await self.call("GET", f"/users/me/teams/{team_id}/channels")
         return result
 
-    async def public_channels(self, team_id: str) -> list[JSON]:
+    async def _paged(self, path: str) -> list[JSON]:
+        """Every item of a list endpoint that pages with `page` and `per_page`."""
         out: list[JSON] = []
         page = 0
         while True:
-            batch: list[JSON] = await self.call("GET", f"/teams/{team_id}/channels", params={"page": page, "per_page": PAGE})
+            batch: list[JSON] = await self.call("GET", path, params={"page": page, "per_page": PAGE})
             out.extend(batch)
             if len(batch) < PAGE:
                 return out
             page += 1
+
+    async def public_channels(self, team_id: str) -> list[JSON]:
+        return await self._paged(f"/teams/{team_id}/channels")
 
     async def channel(self, channel_id: str) -> JSON:
         result: JSON = await self.call("GET", f"/channels/{channel_id}")
@@ -82,7 +112,7 @@ class MattermostRest:
         await self.call("POST", f"/channels/{channel_id}/members", {"user_id": user_id})
 
     async def channel_member(self, channel_id: str, user_id: str) -> JSON | None:
-        response = await self._client.get(f"/channels/{channel_id}/members/{user_id}")
+        response = await self._send("GET", f"/channels/{channel_id}/members/{user_id}")
         if response.status_code in (403, 404):
             return None
         if response.is_error:
@@ -91,14 +121,7 @@ class MattermostRest:
         return result
 
     async def channel_members(self, channel_id: str) -> list[JSON]:
-        out: list[JSON] = []
-        page = 0
-        while True:
-            batch: list[JSON] = await self.call("GET", f"/channels/{channel_id}/members", params={"page": page, "per_page": PAGE})
-            out.extend(batch)
-            if len(batch) < PAGE:
-                return out
-            page += 1
+        return await self._paged(f"/channels/{channel_id}/members")
 
     async def is_team_member(self, team_id: str, user_id: str) -> bool:
         return await self.exists(f"/teams/{team_id}/members/{user_id}")
@@ -149,7 +172,7 @@ class MattermostRest:
 
     async def upload_file(self, channel_id: str, name: str, content: bytes, mime: str) -> str:
         """Uploads one file for a post in the channel; returns its file id (then pass it in `file_ids`)."""
-        response = await self._client.post("/files", data={"channel_id": channel_id}, files={"files": (name, content, mime)})
+        response = await self._send("POST", "/files", data={"channel_id": channel_id}, files={"files": (name, content, mime)})
         if response.is_error:
             raise MattermostError("POST", "/files", response.status_code, response.text)
         return str(response.json()["file_infos"][0]["id"])

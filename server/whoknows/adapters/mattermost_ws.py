@@ -9,14 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
+from .retry import backoff_delay
+
 log = logging.getLogger("whoknows.websocket")
 
 Frame = dict[str, Any]
+FIRST_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 
 
@@ -39,21 +44,32 @@ class MattermostWebsocket:
         """How many reconnects the server replayed (for the log and the tests)."""
         self.gaps = 0
         self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._rng = random.Random()
 
     async def run(self) -> None:
-        backoff = 0.1
+        """Reconnects forever, with jittered exponential backoff, never before the server's Retry-After."""
+        attempt = 0
         async with aiohttp.ClientSession() as session:
             while True:
+                hints: Any = {}
                 try:
                     await self._session(session)
-                    backoff = 0.1
+                    attempt = 0
                 except asyncio.CancelledError:
                     raise
                 except Exception as error:  # a dropped or refused connection: try again, never give up
-                    log.warning("websocket: %s: %s; reconnecting in %.1f s", type(error).__name__, error, backoff)
+                    if isinstance(error, aiohttp.WSServerHandshakeError):
+                        hints = error.headers or {}
+                    failure = f"{type(error).__name__}: {error}"
+                else:
+                    failure = ""
+                attempt += 1
+                delay = backoff_delay(attempt, hints.get("Retry-After"), hints.get("X-Ratelimit-Reset"), time.time(), self._rng,
+                                      base=FIRST_BACKOFF_S, cap=MAX_BACKOFF_S)
+                if failure:
+                    log.warning("websocket: %s; reconnecting in %.1f s", failure, delay)
                 self.connected.clear()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                await asyncio.sleep(delay)
 
     async def drop(self) -> None:
         """Cuts the current connection as a network failure would (the loop reconnects)."""
