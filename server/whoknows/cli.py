@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from . import messages
+from .core.index import ENGINES
 from .errors import StartupError, UserError
 
 log = logging.getLogger("whoknows")
@@ -110,11 +111,12 @@ def dataset_stackexchange(dump_dir: Path, corpus_out: Path, queries_out: Path) -
 @main.command("eval")
 @click.option("--corpus", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--queries", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def eval_(corpus: Path, queries: Path) -> None:
+@click.option("--engine", type=click.Choice(ENGINES), default="whoosh", show_default=True, help="The text index engine.")
+def eval_(corpus: Path, queries: Path, engine: str) -> None:
     """Replay a corpus in time order and score whoknows against the baselines (JSON on stdout)."""
     from .evaluation.replay import evaluate, summary_lines
 
-    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True))
+    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True), index_engine=engine)
     for line in summary_lines(result):
         click.echo(line, err=True)
     click.echo(json.dumps(result))

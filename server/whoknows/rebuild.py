@@ -20,10 +20,10 @@ from pathlib import Path
 from .core.conversation import Conversation
 from .core.index import IndexedPost
 from .core.pipeline import MAX_INDEXED_CHARS
-from .core.whoosh_index import WhooshIndex
+from .core.index import ENGINES, engine_folder, index_exists, open_index
 from .settings import Settings
 from .state import ServiceState
-from .store import INDEX_DIR, STATE_FILE
+from .store import STATE_FILE
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -53,13 +53,26 @@ def _read_ids(path: Path) -> set[str]:
         ix.close()
 
 
-def indexed_ids(path: Path) -> set[str]:
+def _read_tantivy_ids(path: Path) -> set[str]:
+    from .core.tantivy_index import TantivyIndex
+
+    if not index_exists("tantivy", path):
+        raise FileNotFoundError(path)
+    index = TantivyIndex(path)
+    try:
+        return index.post_ids()
+    finally:
+        index.close()
+
+
+def indexed_ids(path: Path, engine: str = "whoosh") -> set[str]:
     """Every post id in the index on disk; DamagedIndex when it cannot be read."""
+    read = _read_tantivy_ids if engine == "tantivy" else _read_ids
     with warnings.catch_warnings():
         # Whoosh leaves a file open when it cannot parse it; it is closed here, once the failure is dropped.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            return _read_ids(path)
+            return read(path)
         except Exception as error:  # any failure to read means the same: damaged
             failure = type(error).__name__
         gc.collect()
@@ -68,7 +81,8 @@ def indexed_ids(path: Path) -> set[str]:
 
 def wipe(data: Path) -> None:
     """Drops the index and every post known locally, and forgets the backfill cursors."""
-    shutil.rmtree(data / INDEX_DIR, ignore_errors=True)
+    for engine in ENGINES:
+        shutil.rmtree(data / engine_folder(engine), ignore_errors=True)
     if (data / STATE_FILE).exists():
         conversation = Conversation(str(data / STATE_FILE))
         try:
@@ -86,7 +100,7 @@ def wipe(data: Path) -> None:
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
 
 
-def _repair(data: Path, indexed: set[str], clean: bool) -> bool:
+def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
     """Puts the store's posts the index lacks, drops what the store no longer has; after a crash also
     re-puts edited posts (an edit may have reached the store only). True when something changed."""
     conversation = Conversation(str(data / STATE_FILE))
@@ -95,14 +109,16 @@ def _repair(data: Path, indexed: set[str], clean: bool) -> bool:
         known = {r[0] for r in rows}
         if clean and known == indexed:
             return False
-        index = WhooshIndex(data / INDEX_DIR)
+        index = open_index(engine, data / engine_folder(engine))
+        changed = False
         try:
             for post_id in indexed - known:
                 index.delete(post_id)
+                changed = True
             for post_id, channel_id, user_id, message, edited in rows:
                 if post_id not in indexed or (edited and not clean):
                     index.put(IndexedPost(post_id, channel_id, user_id, message[:MAX_INDEXED_CHARS]), replace=post_id in indexed)
-            changed = index.pending > 0
+                    changed = True
             index.commit()
         finally:
             index.close()
@@ -114,20 +130,20 @@ def _repair(data: Path, indexed: set[str], clean: bool) -> bool:
         conversation.close()
 
 
-def prepare(data: Path) -> Outcome:
+def prepare(data: Path, engine: str = "whoosh") -> Outcome:
     """Run before the store is opened: makes the index agree with the store, or wipes both."""
     clean = (data / STOPPED_CLEANLY).exists()
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
     if not (data / STATE_FILE).exists():
         return Outcome.FRESH
-    index_dir = data / INDEX_DIR
+    index_dir = data / engine_folder(engine)
     try:
-        indexed = indexed_ids(index_dir)
+        indexed = indexed_ids(index_dir, engine)
     except DamagedIndex as error:  # missing or damaged: the answer is the same
         log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
         wipe(data)
         return Outcome.WIPED
-    return Outcome.REPAIRED if _repair(data, indexed, clean) else Outcome.INTACT
+    return Outcome.REPAIRED if _repair(data, indexed, clean, engine) else Outcome.INTACT
 
 
 def mark_stopped(data: Path) -> None:

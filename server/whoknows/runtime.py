@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import time
 import uuid
@@ -24,7 +25,7 @@ from .errors import StartupError
 from .learning import Learning
 from .settings import Settings
 from .state import ServiceState
-from .store import Store, open_store
+from .store import INDEX_DIR, Store, open_store
 
 log = logging.getLogger("whoknows.runtime")
 
@@ -41,6 +42,12 @@ Item: TypeAlias = Event | Checkpointed | Live
 
 TOKEN_CHECK_S = 60.0
 """How often the bot checks that its token still works (a revoked token stops it)."""
+DISK_RETRY_S = 10.0
+"""While the index's disk is full, how often the bot tries its commit again (without waiting for new events)."""
+
+
+def no_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def now_ms() -> int:
@@ -76,6 +83,11 @@ class Runtime:
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
         self._fatal = asyncio.Event()
+        self.disk_full: OSError | None = None
+        """Set while the index cannot be written for lack of space: the store keeps the posts, the commit is retried."""
+        self.disk_retry_s = DISK_RETRY_S
+        self._held: list[Item] = []
+        """Checkpoints and live posts waiting for the index commit that makes their posts searchable."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -84,10 +96,11 @@ class Runtime:
         from .rebuild import Outcome, prepare
         from .registration import register_commands
 
-        if prepare(self.data) is Outcome.WIPED:
+        engine = self.settings.index_engine
+        if prepare(self.data, engine) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         self.store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
-                                                          extra_endorsing=frozenset({self.settings.learning_emoji})))
+                                                          extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine))
         self.store.site_url = self.settings.mattermost_url
         self.state = ServiceState.in_folder(self.data)
         self._exits.callback(self.state.close)
@@ -123,7 +136,13 @@ class Runtime:
 
         await http.shutdown(self)
         await self.rest.close()
-        self._exits.close()
+        try:
+            self._exits.close()
+        except OSError as error:
+            if not no_space(error):
+                raise
+            log.error("stopping without a clean mark: %s", messages.disk_full(self.data / INDEX_DIR, error.strerror or ""))
+            return  # the next start repairs the index from the store
         from .rebuild import mark_stopped
 
         mark_stopped(self.data)
@@ -186,9 +205,12 @@ class Runtime:
     async def _apply_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [await self._queue.get()]
+            try:
+                batch: list[Item] = [await asyncio.wait_for(self._queue.get(), self.disk_retry_s if self.disk_full else None)]
+            except TimeoutError:
+                batch = []  # the disk was full and nothing new came: try the index commit again
             deadline = loop.time() + self.settings.batch_milliseconds / 1000
-            while len(batch) < self.settings.batch_events:
+            while batch and len(batch) < self.settings.batch_events:
                 try:
                     batch.append(await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time())))
                 except TimeoutError:
@@ -206,13 +228,18 @@ class Runtime:
         pipeline = self.store.pipeline
         try:
             pipeline.apply(events)
-        except Exception:  # one bad event never stops the loop: apply one by one, log the failing ones
-            for event in events:
-                try:
-                    pipeline.apply([event])
-                except Exception:
-                    log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
-        pipeline.flush()
+        except Exception as error:  # one bad event never stops the loop: apply one by one, log the failing ones
+            if not no_space(error):  # (a full disk fails the index commit, after the store's: the flush retries it)
+                for event in events:
+                    try:
+                        pipeline.apply([event])
+                    except Exception:
+                        log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
+        if not self._flush():
+            self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
+            self.learning.notice(events)
+            return
+        batch, self._held = [*self._held, *batch], []
         for item in batch:
             if isinstance(item, Checkpointed):
                 self.state.save_checkpoint(item.channel_id, item.checkpoint)
@@ -222,6 +249,22 @@ class Runtime:
                 if wanted(self, item.post, now_ms()):
                     self._spawn(suggest(self, item.post))
         self.learning.notice(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
+
+    def _flush(self) -> bool:
+        """Makes what was applied searchable; False while the index's disk is full (said once, then retried)."""
+        try:
+            self.store.pipeline.flush()
+        except OSError as error:
+            if not no_space(error):
+                raise
+            if self.disk_full is None:
+                log.error("%s", messages.disk_full(self.data / INDEX_DIR, error.strerror or ""))
+            self.disk_full = error
+            return False
+        if self.disk_full is not None:
+            self.disk_full = None
+            log.info("%s", messages.disk_space_back(self.data / INDEX_DIR))
+        return True
 
     async def drained(self, timeout: float = 30.0) -> None:
         """Waits until everything submitted so far has been applied and is searchable."""

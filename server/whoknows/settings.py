@@ -20,6 +20,7 @@ from .errors import StartupError
 
 IndexPolicy = Literal["all", "allowlist", "denylist"]
 SuggestionMode = Literal["thread", "ephemeral"]
+IndexEngine = Literal["whoosh", "tantivy"]
 ENV_PREFIX = "WHOKNOWS_"
 _AT_LEAST_ONE = {"CardPeople": 1, "BatchEvents": 1}
 """Numbers where 0 would make the bot useless (a card of nobody, batches of nothing)."""
@@ -54,6 +55,7 @@ class Settings:
     high_traffic_posts_per_day: int
     learning_emoji: str
     digest_schedule: str
+    index_engine: IndexEngine
 
     def callback(self, bound_port: int) -> str:
         """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""

@@ -1,4 +1,4 @@
-"""The service's local state in one data folder: the conversation store (SQLite) and the text index (Whoosh)."""
+"""The service's local state in one data folder: the conversation store (SQLite) and the text index (Whoosh or tantivy)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,19 @@ from . import messages
 from .core.conversation import Conversation
 from .core.engine import Engine
 from .core.pipeline import Pipeline
-from .core.whoosh_index import WhooshIndex, index_exists
+from .core.index import ENGINES, PostIndex, engine_folder, index_exists, open_index
 from .errors import UserError
 
 STATE_FILE = "state.sqlite"
 INDEX_DIR = "index"
+"""The Whoosh index's folder (each engine has its own: core.index.engine_folder)."""
+ENGINE_VARIABLE = "WHOKNOWS_INDEX_ENGINE"
 
 
 @dataclass
 class Store:
     conversation: Conversation
-    index: WhooshIndex
+    index: PostIndex
     pipeline: Pipeline
     engine: Engine
     site_url: str
@@ -30,15 +32,18 @@ class Store:
 
 @contextmanager
 def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = False,
-               extra_endorsing: frozenset[str] = frozenset()) -> Iterator[Store]:
-    """Opens (or creates) the data folder; flushes pending index writes and closes on the way out."""
+               extra_endorsing: frozenset[str] = frozenset(), engine: str | None = None) -> Iterator[Store]:
+    """Opens (or creates) the data folder; flushes pending index writes and closes on the way out.
+    `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh."""
+    engine = engine or default_engine()
     if not create and not (data / STATE_FILE).is_file():
         raise UserError(messages.no_data(data))
-    if not create and not index_exists(data / INDEX_DIR):
+    folder = data / engine_folder(engine)
+    if not create and not index_exists(engine, folder):
         raise UserError(messages.no_index(data))
     data.mkdir(parents=True, exist_ok=True)
     conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
-    index = WhooshIndex(data / INDEX_DIR)
+    index = open_index(engine, folder)
     pipeline = Pipeline(conversation, index)
     site_url = os.environ.get("WHOKNOWS_SITE_URL", "http://localhost:8065").rstrip("/")
     try:
@@ -47,3 +52,11 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     finally:
         index.close()
         conversation.close()
+
+
+def default_engine() -> str:
+    """The index engine of the CLI and the benchmark: $WHOKNOWS_INDEX_ENGINE, else Whoosh (the bot uses IndexEngine)."""
+    engine = os.environ.get(ENGINE_VARIABLE, "").strip() or "whoosh"
+    if engine not in ENGINES:
+        raise UserError(messages.bad_setting(ENGINE_VARIABLE, "the environment", " or ".join(ENGINES)))
+    return engine

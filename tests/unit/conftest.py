@@ -28,7 +28,7 @@ from whoknows.core.events import (
     UserUpdated,
 )
 from whoknows.core.pipeline import Applied, Pipeline
-from whoknows.core.whoosh_index import WhooshIndex
+from whoknows.core.index import PostIndex, open_index
 
 NOW = 1_750_000_000_000
 """2025-06-15T15:06:40Z: the fixed "now" of every test."""
@@ -98,10 +98,10 @@ def opt_in(user_id: str, *, at: int | None = None) -> UserOptedIn:
 
 @dataclass
 class World:
-    """An in-memory conversation store and RAM Whoosh index behind one pipeline, and the engine over both."""
+    """An in-memory conversation store and a RAM index behind one pipeline, and the engine over both."""
 
     conversation: Conversation
-    index: WhooshIndex
+    index: PostIndex
     pipeline: Pipeline
     engine: Engine
 
@@ -134,19 +134,25 @@ class World:
         self.conversation.close()
 
 
-def build_world(*, opted_out_by_default: bool = False) -> World:
+def build_world(*, opted_out_by_default: bool = False, engine: str = "whoosh") -> World:
     conversation = Conversation(opted_out_by_default=opted_out_by_default)
-    index = WhooshIndex()
+    index = open_index(engine)
     return World(conversation, index, Pipeline(conversation, index), Engine(conversation, index))
 
 
 @pytest.fixture
-def make_world() -> Iterator[Callable[..., World]]:
+def index_engine() -> str:
+    """The engine behind `world`: Whoosh, unless a test module overrides this fixture (test_index runs both)."""
+    return "whoosh"
+
+
+@pytest.fixture
+def make_world(index_engine: str) -> Iterator[Callable[..., World]]:
     """Builds worlds (with the team and the public channel ~town in place), closing them after the test."""
     made: list[World] = []
 
     def make(*, opted_out_by_default: bool = False) -> World:
-        w = build_world(opted_out_by_default=opted_out_by_default)
+        w = build_world(opted_out_by_default=opted_out_by_default, engine=index_engine)
         w.ingest(team(), channel(TOWN))
         made.append(w)
         return w

@@ -167,7 +167,8 @@ def test_people_are_named_without_at_signs(world: World) -> None:
     _, card = card_for(world, "terraform")
 
     headers = [a["text"].splitlines()[0] for a in card.attachments]
-    assert headers[0].startswith("**1. Alice Archer** (alice) · asked 1 question about terraform, latest 1 week ago")
+    # A root post that is not a question is a plain post, not "asked".
+    assert headers[0].startswith("**1. Alice Archer** (alice) · wrote 1 post about terraform, latest 1 week ago")
     assert headers[1].startswith("**2. \uff20channel** (bob) · ")
     assert not MENTION.search(everything_shown(card))
 
@@ -199,8 +200,9 @@ def test_the_reason_line_counts_what_the_person_did(world: World) -> None:
     assert [e.person.username for e in ranking.experts] == ["alice", "bob", "carol"]
     header = [a["text"].splitlines()[0] for a in card.attachments]
     assert header[0] == "**1. Alice Archer** (alice) · answered 3 threads about terraform, 1 endorsement, latest 2 days ago"
-    assert header[1] == "**2. bob** (bob) · asked 2 questions about terraform, latest 3 days ago"
-    assert header[2] == "**3. carol** (carol) · asked 1 question about terraform, latest 3 weeks ago"
+    # Only q3 reads as a question; q1 and q2 are statements of a problem (no question mark).
+    assert header[1] == "**2. bob** (bob) · asked 1 question about terraform, latest 3 days ago"
+    assert header[2] == "**3. carol** (carol) · wrote 1 post about terraform, latest 3 weeks ago"
     assert card.text == (
         "#### Who knows about terraform?\n3 people, from 3 matching posts in channels you can read."
     )

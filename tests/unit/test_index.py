@@ -24,8 +24,16 @@ from conftest import (
 )
 from whoknows.core.cards import render_card
 from whoknows.core.events import Event
+from whoknows.core.index import ENGINES
 from whoknows.core.pipeline import MAX_INDEXED_CHARS, Pipeline
 from whoknows.core.whoosh_index import check_whoosh_distribution
+
+
+@pytest.fixture(params=ENGINES)
+def index_engine(request: pytest.FixtureRequest) -> str:
+    """Every test here runs on each engine: the promises are the index's, whichever engine keeps it."""
+    engine: str = request.param
+    return engine
 
 
 def ranked(world: World, text: str) -> list[tuple[str, float, tuple[str, ...]]]:

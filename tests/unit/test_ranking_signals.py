@@ -127,3 +127,39 @@ def test_confidence_needs_several_strong_answers() -> None:
     low = confidence(rank(one, {}, {}, {"h": person("h")}, {}, now=NOW))
     high = confidence(rank(three, {}, {}, {"h": person("h")}, {}, now=NOW))
     assert low < high == 1.0
+
+
+def test_in_a_channel_without_threads_statements_count_more_than_questions() -> None:
+    statement = PostFacts("s1", "c1", "expert", "", "", NOW - DAY_MS, "use the ingress annotation", 0, False, False)
+    question = PostFacts("q1", "c1", "asker", "", "", NOW - DAY_MS, "how does the ingress annotation work?", 0, False, True)
+    matched = [(question, 1.0), (statement, 0.8)]
+    assert order(matched)[0] == "expert"
+    assert order(matched, weights=replace(W, statement=W.question))[0] == "asker"
+
+
+def test_outside_threads_the_next_messages_answer_a_matching_question() -> None:
+    from whoknows.core.conversation import Conversation
+    from whoknows.core.engine import Engine
+    from whoknows.core.events import ChannelUpdated, PostCreated, UserUpdated
+    from whoknows.core.pipeline import Pipeline
+    from whoknows.core.whoosh_index import WhooshIndex
+
+    conv, index = Conversation(), WhooshIndex()
+    pipeline = Pipeline(conv, index)
+    t0 = NOW - DAY_MS
+    pipeline.apply([
+        ChannelUpdated("c1", "t", "general", "O"),
+        *(UserUpdated(u, u) for u in ("asker", "answerer", "chatter")),
+        PostCreated("q", "c1", "asker", "how do we rotate the replication password?", t0),
+        PostCreated("a", "c1", "answerer", "alter role on the primary, then reload the standbys", t0 + 60_000),
+        PostCreated("x", "c1", "chatter", "lunch anyone", t0 + 3 * 3600_000),
+    ])
+    pipeline.flush()
+
+    def names(weights: Weights) -> list[str]:
+        ranking = Engine(conv, index, weights).ask("replication password", now=NOW, exclude=["asker"])
+        return [e.person.username for e in ranking.experts]
+
+    assert names(W) == ["answerer"]  # the chatter came hours later: not an answer
+    assert names(replace(W, follow_minutes=0)) == []
+    index.close()

@@ -1,7 +1,7 @@
 """`python -m whoknows.bench`: whoknows measured at scale on a generated workspace (issue 6).
 
-Benchmarks print figures; tests never assert timings. The reference engines (tantivy, SQLite FTS5)
-are a bench-only extra (`pip install -e '.[bench]'`), never imported by the service.
+Benchmarks print figures; tests never assert timings. `--engine` picks the index under test (whoosh or
+tantivy); beside it, raw tantivy and SQLite FTS5 indexes of the same analysed posts are the references.
 """
 
 from .timing import Latencies, percentile

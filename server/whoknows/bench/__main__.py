@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..importer import import_export
-from ..store import INDEX_DIR, STATE_FILE, open_store
+from ..core.index import ENGINES, engine_folder
+from ..store import STATE_FILE, open_store
 from .live import measure_lag
 from .references import build_references, time_queries
 from .report import markdown, verdicts
@@ -35,25 +36,26 @@ def _ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else 0.0
 
 
-def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_seconds: float, references: bool, reuse: bool) -> dict[str, Any]:
+def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_seconds: float, references: bool, reuse: bool,
+        engine: str = "whoosh") -> dict[str, Any]:
     ws = cached_workspace(out, posts, seed)
     summary = ws.summary
-    data = out / f"data-{label(posts)}-seed{seed}"
-    result: dict[str, Any] = {"posts": summary.posts, "seed": seed, "cpus": os.cpu_count(), "rounds": rounds,
+    data = out / f"data-{label(posts)}-seed{seed}" if engine == "whoosh" else out / f"data-{label(posts)}-seed{seed}-{engine}"
+    result: dict[str, Any] = {"posts": summary.posts, "seed": seed, "cpus": os.cpu_count(), "rounds": rounds, "engine": engine,
                               "generate_seconds": round(ws.generate_seconds, 1)}
     imported = data / "import.json"
     if reuse and imported.is_file():
         result["import"] = json.loads(imported.read_text(encoding="utf-8"))
     else:
         shutil.rmtree(data, ignore_errors=True)
-        with open_store(data) as store:
+        with open_store(data, engine=engine) as store:
             report = import_export(store.pipeline, ws.path)
         added = report.applied.posts_added
         result["import"] = {"posts": added, "lines": report.lines, "seconds": round(report.seconds, 1),
                             "posts_per_s": round(added / report.seconds)}
-    with open_store(data, create=False) as store:
+    with open_store(data, create=False, engine=engine) as store:
         stats = store.index.stats()
-        result["import"].update(whoosh_bytes=_folder_bytes(data / INDEX_DIR), segments=stats.segments,
+        result["import"].update(index_bytes=_folder_bytes(data / engine_folder(engine)), segments=stats.segments,
                                 sqlite_bytes=sum(p.stat().st_size for p in data.glob(STATE_FILE + "*")))
         imported.write_text(json.dumps(result["import"]), encoding="utf-8")
         result["rss_after_import_mb"] = peak_rss_mb()
@@ -102,14 +104,14 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
     if references:
         build, engines = build_references(ws.path, out / f"refs-{label(posts)}-seed{seed}")
         refs: dict[str, Any] = {"analyse_seconds": round(build.analyse_seconds, 1), "posts": build.posts, "engines": {}}
-        for name, engine in engines.items():
+        for name, reference in engines.items():
             refs["engines"][name] = {
                 "build_seconds": round(build.seconds[name], 1),
                 "size_bytes": build.size_bytes[name],
-                "topics": time_queries(engine, raw_topics, result["limit"], rounds).figures(),
-                "questions": time_queries(engine, raw_questions, result["limit"], rounds).figures(),
+                "topics": time_queries(reference, raw_topics, result["limit"], rounds).figures(),
+                "questions": time_queries(reference, raw_questions, result["limit"], rounds).figures(),
             }
-            engine.close()
+            reference.close()
         result["references"] = refs
     # The targets judge whoknows' own process: the reference indexes are not part of it.
     result["peak_rss_mb"] = result["rss_before_references_mb"]
@@ -128,13 +130,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--live-seconds", type=float, default=30.0, help="how long posts are fed at 100/s")
     ap.add_argument("--no-references", action="store_true", help="skip tantivy and SQLite FTS5")
     ap.add_argument("--reuse-index", action="store_true", help="keep an earlier import of the same scale and seed")
+    ap.add_argument("--engine", choices=ENGINES, default="whoosh", help="the text index engine (default whoosh)")
     args = ap.parse_args(argv)
     try:
         posts = parse_scale(args.scale)
     except ValueError as error:
         ap.error(str(error))
-    result = run(posts, args.out, args.seed, args.rounds, args.max_queries, args.live_seconds, not args.no_references, args.reuse_index)
-    path = args.out / f"result-{label(posts)}.json"
+    result = run(posts, args.out, args.seed, args.rounds, args.max_queries, args.live_seconds, not args.no_references, args.reuse_index,
+                 args.engine)
+    path = args.out / f"result-{label(posts)}{'' if args.engine == 'whoosh' else '-' + args.engine}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(markdown(result))
     print(f"\n(written to {path})")

@@ -38,20 +38,22 @@ def _mb(n: int) -> str:
 
 def markdown(r: dict[str, Any]) -> str:
     imp, cmd, sug, raw_c, raw_s, live = r["import"], r["command"], r["suggestion"], r["raw_command"], r["raw_suggestion"], r["live"]
+    engine = r.get("engine", "whoosh")
+    size = imp.get("index_bytes", imp.get("whoosh_bytes", 0))
     lines = [
-        f"## whoknows bench: {r['posts']:,} posts (seed {r['seed']}, {r['cpus']} CPUs)",
+        f"## whoknows bench: {r['posts']:,} posts, {engine} index (seed {r['seed']}, {r['cpus']} CPUs)",
         "",
         "| measure | p50 | p95 | n | note |",
         "|---|---:|---:|---:|---|",
         f"| /whoknows topic, end to end | {cmd['p50_ms']} ms | {cmd['p95_ms']} ms | {cmd['n']} | 1-3 word topics, caller's permission filter, card rendered |",
-        f"| raw Whoosh retrieval, same topics | {raw_c['p50_ms']} ms | {raw_c['p95_ms']} ms | {raw_c['n']} | overhead ratio p95 {r['command_overhead_ratio']}x |",
+        f"| raw {engine} retrieval, same topics | {raw_c['p50_ms']} ms | {raw_c['p95_ms']} ms | {raw_c['n']} | overhead ratio p95 {r['command_overhead_ratio']}x |",
         f"| inline suggestion, end to end | {sug['p50_ms']} ms | {sug['p95_ms']} ms | {sug['n']} | held-out questions; {r['suggested']} got a note |",
-        f"| raw Whoosh retrieval, same questions | {raw_s['p50_ms']} ms | {raw_s['p95_ms']} ms | {raw_s['n']} | overhead ratio p95 {r['suggestion_overhead_ratio']}x |",
+        f"| raw {engine} retrieval, same questions | {raw_s['p50_ms']} ms | {raw_s['p95_ms']} ms | {raw_s['n']} | overhead ratio p95 {r['suggestion_overhead_ratio']}x |",
         f"| live lag, arrival to searchable | {live['lag']['p50_ms']} ms | {live['lag']['p95_ms']} ms | {live['lag']['n']} | {live['rate']}/s; missing {live['missing']} |",
         f"| live batch apply + flush | {live['apply']['p50_ms']} ms | {live['apply']['p95_ms']} ms | {live['apply']['n']} | mean batch {live['mean_batch']} events |",
         "",
         f"Import: {imp['posts']:,} posts in {imp['seconds']} s = **{imp['posts_per_s']:,} posts/s**; "
-        f"index on disk {_mb(imp['whoosh_bytes'])} Whoosh + {_mb(imp['sqlite_bytes'])} SQLite ({imp['segments']} segments). "
+        f"index on disk {_mb(size)} {engine} + {_mb(imp['sqlite_bytes'])} SQLite ({imp['segments']} segments). "
         f"Peak RSS **{r['peak_rss_mb']} MB** (after import {r['rss_after_import_mb']} MB, before references {r['rss_before_references_mb']} MB).",
     ]
     refs = r.get("references")
@@ -62,7 +64,7 @@ def markdown(r: dict[str, Any]) -> str:
             "",
             "| engine | build | size | topics p50 / p95 | questions p50 / p95 |",
             "|---|---:|---:|---:|---:|",
-            f"| Whoosh (whoknows import) | {imp['seconds']} s | {_mb(imp['whoosh_bytes'])} | {raw_c['p50_ms']} / {raw_c['p95_ms']} ms | {raw_s['p50_ms']} / {raw_s['p95_ms']} ms |",
+            f"| {engine} (whoknows import) | {imp['seconds']} s | {_mb(size)} | {raw_c['p50_ms']} / {raw_c['p95_ms']} ms | {raw_s['p50_ms']} / {raw_s['p95_ms']} ms |",
         ]
         for name, e in refs["engines"].items():
             t, q = e["topics"], e["questions"]

@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from .questions import is_question
 from .events import (
     ChannelMemberAdded,
     ChannelMemberRemoved,
@@ -51,7 +52,7 @@ CREATE INDEX IF NOT EXISTS users_by_name ON users(username);
 CREATE TABLE IF NOT EXISTS members(channel_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY(channel_id, user_id));
 CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, user_id TEXT NOT NULL,
   root_id TEXT NOT NULL, create_at INTEGER NOT NULL, edit_at INTEGER NOT NULL, message TEXT NOT NULL,
-  is_answer INTEGER NOT NULL);
+  is_answer INTEGER NOT NULL, is_question INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
 CREATE INDEX IF NOT EXISTS posts_by_user ON posts(user_id, create_at);
 CREATE INDEX IF NOT EXISTS posts_by_channel ON posts(channel_id, create_at);
@@ -80,6 +81,8 @@ class PostFacts:
     """Endorsing reactions from people other than the author."""
     accepted: bool
     """The thread's asker marked this reply with a check mark."""
+    is_question: bool = False
+    """A root post that reads as a question (core.questions)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +145,10 @@ class Conversation:
             row = self.db.execute("SELECT user_id FROM posts WHERE post_id=?", (e.root_id,)).fetchone()
             root_user = row[0] if row else ""
         is_answer = int(bool(e.root_id) and root_user != e.user_id)
+        asks = int(not e.root_id and is_question(e.message))
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO posts VALUES(?,?,?,?,?,?,?,?)",
-            (e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, e.create_at, e.message, is_answer),
+            "INSERT OR IGNORE INTO posts VALUES(?,?,?,?,?,?,?,?,?)",
+            (e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, e.create_at, e.message, is_answer, asks),
         )
         if cur.rowcount == 0:
             return False
@@ -155,8 +159,8 @@ class Conversation:
 
     def edit_post(self, e: PostEdited) -> bool:
         cur = self.db.execute(
-            "UPDATE posts SET message=?, edit_at=? WHERE post_id=? AND edit_at<=?",
-            (e.message, e.edit_at, e.post_id, e.edit_at),
+            "UPDATE posts SET message=?, edit_at=?, is_question=(root_id='' AND ?) WHERE post_id=? AND edit_at<=?",
+            (e.message, e.edit_at, int(is_question(e.message)), e.post_id, e.edit_at),
         )
         return cur.rowcount > 0
 
@@ -232,13 +236,14 @@ class Conversation:
                       (SELECT COUNT(*) FROM reactions x WHERE x.post_id=p.post_id AND x.user_id!=p.user_id
                          AND x.emoji_name IN ({self._endorse_marks})),
                       EXISTS(SELECT 1 FROM reactions x WHERE x.post_id=p.post_id AND r.user_id IS NOT NULL
-                         AND x.user_id=r.user_id AND x.user_id!=p.user_id AND x.emoji_name IN ({_ACCEPT_MARKS}))
+                         AND x.user_id=r.user_id AND x.user_id!=p.user_id AND x.emoji_name IN ({_ACCEPT_MARKS})),
+                      p.is_question
                     FROM posts p LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != ''
                     WHERE p.post_id IN ({marks})""",
                 (*self._endorse_args, *_ACCEPT_ARGS, *chunk),
             ).fetchall()
             for row in rows:
-                out[row[0]] = PostFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]))
+                out[row[0]] = PostFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), bool(row[9]))
         return out
 
     def replies(self, root_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -251,6 +256,16 @@ class Conversation:
             ):
                 out.setdefault(root_id, []).append(post_id)
         return out
+
+    def following(self, post: PostFacts, *, within_ms: int, limit: int) -> list[str]:
+        """Posts by others that came right after a root post in its channel, outside any thread: in a
+        channel where people do not use threads, the answer to a question is simply the next message."""
+        rows = self.db.execute(
+            "SELECT post_id FROM posts WHERE channel_id=? AND create_at>? AND create_at<=? AND root_id='' AND user_id!=? "
+            "ORDER BY create_at LIMIT ?",
+            (post.channel_id, post.create_at, post.create_at + within_ms, post.user_id, limit),
+        )
+        return [r[0] for r in rows]
 
     def activity(self, user_ids: Iterable[str], now: int) -> dict[str, Activity]:
         out: dict[str, Activity] = {}

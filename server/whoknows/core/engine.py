@@ -57,11 +57,19 @@ class Engine:
         facts = conv.post_facts([h.post_id for h in hits])
         # A post deleted since the last index commit is already gone from the store: it never counts.
         matched = [(facts[h.post_id], h.score) for h in hits if h.post_id in facts and facts[h.post_id].channel_id not in hidden]
-        roots = [p.post_id for p, _ in matched if not p.root_id]
-        reply_ids = conv.replies(roots)
+        roots = [p for p, _ in matched if not p.root_id]
+        reply_ids = conv.replies([p.post_id for p in roots])
+        w = self.weights
+        if w.follow_minutes > 0:
+            window = int(w.follow_minutes * 60_000)
+            for root in roots:
+                if root.is_question and root.post_id not in reply_ids:
+                    following = conv.following(root, within_ms=window, limit=w.follow_posts)
+                    if following:
+                        reply_ids[root.post_id] = following
         reply_facts = conv.post_facts([r for ids in reply_ids.values() for r in ids])
         thread_replies = {
-            root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now]
+            root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now and reply_facts[r].channel_id not in hidden]
             for root, ids in reply_ids.items()
         }
         authors = {p.user_id for p, _ in matched} | {r.user_id for rs in thread_replies.values() for r in rs}

@@ -18,7 +18,7 @@ from .conversation import Activity, Person, PostFacts
 
 DAY_MS = 24 * 3600 * 1000
 
-EvidenceKind = Literal["answer", "question", "reply"]
+EvidenceKind = Literal["answer", "question", "reply", "post"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +34,13 @@ class Weights:
     answer: float = 1.0
     own_thread_reply: float = 0.5
     question: float = 0.25
+    statement: float = 0.5
+    """A root post that is not a question: in channels without threads, that is where answers are."""
     thread: float = 0.7
     """Answering in a thread whose question matches the topic."""
+    follow_minutes: float = 10.0
+    """Outside threads, others' posts this soon after a matching question count as its answers (0: off)."""
+    follow_posts: int = 5
     endorsement: float = 0.25
     """Per endorsing reaction from someone else, up to three."""
     accepted: float = 1.0
@@ -96,7 +101,7 @@ class _Tally:
 
 def post_kind(post: PostFacts) -> EvidenceKind:
     if not post.root_id:
-        return "question"
+        return "question" if post.is_question else "post"
     if post.root_user_id == post.user_id:
         return "reply"
     return "answer"
@@ -130,14 +135,14 @@ def rank(
         return []
     top = max(score for _, score in matched) or 1.0
     tallies: dict[str, _Tally] = {}
-    kind_weight = {"answer": w.answer, "reply": w.own_thread_reply, "question": w.question}
+    kind_weight = {"answer": w.answer, "reply": w.own_thread_reply, "question": w.question, "post": w.statement}
     for post, score in matched:
         s = (score / top) ** w.sharpen
         kind = post_kind(post)
         weight = s * kind_weight[kind] * _quality(post, w) * _decay(post, now, w)
         if weight > 0:
             tallies.setdefault(post.user_id, _Tally()).add(Evidence(post, kind, weight))
-        if kind != "question" or w.thread <= 0:
+        if post.root_id or w.thread <= 0:
             continue
         best_in_thread: dict[str, Evidence] = {}
         for reply in thread_replies.get(post.post_id, ()):

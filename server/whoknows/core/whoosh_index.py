@@ -6,8 +6,11 @@ commit, and the searcher is refreshed after each commit.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import os
+import shutil
+import tempfile
 from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
@@ -61,33 +64,62 @@ SCHEMA = fields.Schema(
 )
 
 
-MAX_SEGMENTS = 6
+TIER_WIDTH = 8
+"""Segments of one size tier (the same power of ten of documents) are merged once there are this many."""
 
 
-def merge_smallest(writer: Any, segments: list[Any]) -> list[Any]:
-    """Merge policy: at most MAX_SEGMENTS segments, merging the smallest first.
+class PrivateRamStorage(RamStorage):  # type: ignore[misc]
+    """RAM storage whose scratch files go to a folder of its own.
+
+    Whoosh's RamStorage puts a writer's scratch files in <tmp>/MAIN.tmp, shared by every RAM index of
+    every process, and a finishing writer deletes them: two evaluations at once crash each other.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scratch = tempfile.mkdtemp(prefix="whoknows-ram-")
+
+    def temp_storage(self, name: str | None = None) -> Any:
+        return FileStorage(os.path.join(self.scratch, name or "scratch.tmp")).create()
+
+    def close_scratch(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _tier(segment: Any) -> int:
+    return len(str(max(1, segment.doc_count_all())))
+
+
+def merge_tiers(writer: Any, segments: list[Any]) -> list[Any]:
+    """Merge policy: merges only segments of about the same size, the smallest full tier first.
 
     Frequent small commits (live posts, the evaluation's per-query commits) would otherwise pile up
-    segments, and every search pays for each one.
+    segments, and every search pays for each one. Merging a small commit into a large segment (as a
+    "keep at most N segments" policy does) rewrites that segment on the hot path: seconds per batch.
+    Here a post is merged about once per tier, and a live commit only ever merges small segments.
     """
     from whoosh.reading import SegmentReader
 
-    by_size = sorted(segments, key=lambda seg: seg.doc_count_all())
-    excess = len(by_size) - MAX_SEGMENTS
-    if excess <= 0:
-        return by_size
-    for seg in by_size[: excess + 1]:
-        writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
-    return by_size[excess + 1 :]
+    tiers: dict[int, list[Any]] = {}
+    for seg in segments:
+        tiers.setdefault(_tier(seg), []).append(seg)
+    for tier in sorted(tiers):
+        group = tiers[tier]
+        if len(group) >= TIER_WIDTH:
+            for seg in group:
+                writer.add_reader(SegmentReader(writer.storage, writer.schema, seg))
+            return [seg for seg in segments if _tier(seg) != tier]
+    return segments
 
 
 class WhooshIndex:
     """PostIndex on Whoosh. `path=None` keeps the index in RAM (tests, evaluation)."""
 
     def __init__(self, path: Path | None = None, *, limitmb: int = 256) -> None:
+        self._ram: PrivateRamStorage | None = None
         if path is None:
-            storage: Any = RamStorage()
-            self._ix = storage.create_index(SCHEMA)
+            self._ram = PrivateRamStorage()
+            self._ix = self._ram.create_index(SCHEMA)
         else:
             path.mkdir(parents=True, exist_ok=True)
             storage = FileStorage(str(path))
@@ -125,21 +157,31 @@ class WhooshIndex:
     def commit(self) -> None:
         if not self._pending:
             return
-        writer = self._ix.writer(limitmb=self._limitmb)
+        # The write lock is held here, not by the writer: when making or committing a writer fails (a full
+        # disk), Whoosh keeps its lock, and every later commit would fail with LockError until a restart.
+        lock = self._ix.lock("WRITELOCK")
+        if not lock.acquire(False):
+            raise index.LockError("the index is locked by another writer")
         try:
-            for post_id, (op, item) in self._pending.items():
-                if item is None:
-                    writer.delete_by_term("post_id", post_id)
-                    continue
-                doc = {"post_id": item.post_id, "channel_id": item.channel_id, "user_id": item.user_id, "text": item.text}
-                if op == "update":
-                    writer.update_document(**doc)
-                else:
-                    writer.add_document(**doc)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(mergetype=merge_smallest)
+            writer = self._ix.writer(limitmb=self._limitmb, _lk=False)
+            try:
+                for post_id, (op, item) in self._pending.items():
+                    if item is None:
+                        writer.delete_by_term("post_id", post_id)
+                        continue
+                    doc = {"post_id": item.post_id, "channel_id": item.channel_id, "user_id": item.user_id, "text": item.text}
+                    if op == "update":
+                        writer.update_document(**doc)
+                    else:
+                        writer.add_document(**doc)
+                writer.commit(mergetype=merge_tiers)
+            except BaseException:
+                if not writer.is_closed:
+                    with contextlib.suppress(Exception):  # closes its files; the first failure is the one to report
+                        writer.cancel()
+                raise
+        finally:
+            lock.release()
         self._pending.clear()
         self._refresh()
 
@@ -205,6 +247,8 @@ class WhooshIndex:
     def close(self) -> None:
         self._searcher.close()
         self._ix.close()
+        if self._ram is not None:
+            self._ram.close_scratch()
 
 
 def index_exists(path: Path) -> bool:

@@ -16,7 +16,7 @@ from ..core.engine import Engine
 from ..core.events import Event, PostCreated, ReactionAdded
 from ..core.pipeline import Pipeline
 from ..core.ranking import Weights
-from ..core.whoosh_index import WhooshIndex
+from ..core.index import open_index
 from ..errors import UserError
 from .baselines import combmnz, popularity
 from .metrics import QueryScore, score_query, summarize
@@ -86,12 +86,13 @@ def load_corpus(path: Path) -> tuple[list[Event], list[Event]]:
 Answerer = Callable[[Query], list[str]]
 
 
-def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), progress: Callable[[str], None] | None = None,
+             index_engine: str = "whoosh") -> dict[str, Any]:
     started = time.monotonic()
     facts, timed = load_corpus(corpus)
     queries = read_queries(queries_path)
     conversation = Conversation()
-    index = WhooshIndex()
+    index = open_index(index_engine)
     pipeline = Pipeline(conversation, index, batch_size=10**9)
     pipeline.apply(facts)
     engine = Engine(conversation, index, weights)
