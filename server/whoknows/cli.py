@@ -165,4 +165,27 @@ def rebuild(data: Path, manifest: Path | None) -> None:
 
     settings = load_from(manifest or manifest_path(), os.environ)
     posts = asyncio.run(rebuild_from_mattermost(settings, data))
-    click.echo(f"Rebuilt the index in {data}: {posts:,} posts.", err=True)
+    click.echo(messages.rebuilt(data, posts), err=True)
+
+
+@main.command()
+@click.argument("username")
+@click.pass_obj
+def forget(data: Path, username: str) -> None:
+    """Erase a person's data: their posts, reactions and activity leave the index, and they never appear
+    again (their later posts are not indexed). Run it while the bot is stopped."""
+    from .core.events import UserErased
+    from .store import open_store
+
+    with open_store(data, create=False) as store:
+        user_id = store.conversation.user_by_name(username.lstrip("@"))
+        if user_id is None:
+            raise UserError(messages.unknown_user(username))
+        try:
+            applied = store.pipeline.apply([UserErased(user_id, int(time.time() * 1000))])
+            store.pipeline.flush()
+        except Exception as error:
+            if type(error).__name__ == "LockError":
+                raise UserError(messages.index_busy(data)) from error
+            raise
+    click.echo(messages.forgotten(username.lstrip("@"), applied.posts_deleted), err=True)

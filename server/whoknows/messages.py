@@ -24,6 +24,18 @@ def no_index(data: Path) -> str:
     return f"the index in {data} is missing; run `whoknows --data {data} import FILE` (or `whoknows rebuild`)"
 
 
+def rebuilt(data: Path, posts: int) -> str:
+    return f"Rebuilt the index in {data}: {posts:,} posts."
+
+
+def forgotten(username: str, posts: int) -> str:
+    return f"Forgot {username}: {posts:,} posts left the index; they will not appear or be indexed again."
+
+
+def index_busy(data: Path) -> str:
+    return f"the index in {data} is in use (is `whoknows run` running?); stop the bot first"
+
+
 def unknown_user(name: str) -> str:
     return f"nobody called {name!r} is known here"
 

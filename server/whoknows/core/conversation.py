@@ -24,6 +24,7 @@ from .events import (
     ReactionRemoved,
     SuggestionRejected,
     TeamUpdated,
+    UserErased,
     UserOptedIn,
     UserOptedOut,
     UserUpdated,
@@ -61,6 +62,7 @@ CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
   first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, decayed REAL NOT NULL, decayed_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS optouts(user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS erased(user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS rejections(user_id TEXT NOT NULL, topic TEXT NOT NULL, by_user_id TEXT NOT NULL,
   at INTEGER NOT NULL, PRIMARY KEY(user_id, topic, by_user_id));
 """
@@ -220,6 +222,24 @@ class Conversation:
 
     def set_opt(self, e: UserOptedOut | UserOptedIn) -> None:
         self.db.execute("INSERT OR REPLACE INTO optouts VALUES(?,?,?)", (e.user_id, int(isinstance(e, UserOptedOut)), e.at))
+
+    def erase_user(self, e: UserErased) -> list[str]:
+        """Forgets a person's posts, reactions, activity and feedback; returns the post ids to unindex.
+        They stay opted out (an erased person never appears again), and the erasure itself is kept."""
+        ids = [r[0] for r in self.db.execute("SELECT post_id FROM posts WHERE user_id=?", (e.user_id,))]
+        self.db.execute(
+            "DELETE FROM reactions WHERE user_id=? OR post_id IN (SELECT post_id FROM posts WHERE user_id=?)",
+            (e.user_id, e.user_id),
+        )
+        self.db.execute("DELETE FROM posts WHERE user_id=?", (e.user_id,))
+        self.db.execute("DELETE FROM activity WHERE user_id=?", (e.user_id,))
+        self.db.execute("DELETE FROM rejections WHERE user_id=? OR by_user_id=?", (e.user_id, e.user_id))
+        self.db.execute("INSERT OR REPLACE INTO optouts VALUES(?,?,?)", (e.user_id, 1, e.at))
+        self.db.execute("INSERT OR REPLACE INTO erased VALUES(?,?)", (e.user_id, e.at))
+        return ids
+
+    def erased_users(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT user_id FROM erased")}
 
     def add_rejection(self, e: SuggestionRejected) -> None:
         self.db.execute("INSERT OR IGNORE INTO rejections VALUES(?,?,?,?)", (e.user_id, e.topic, e.by_user_id, e.at))

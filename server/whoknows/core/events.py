@@ -102,6 +102,15 @@ class UserOptedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class UserErased:
+    """Someone's data is to be forgotten: their posts, reactions and activity leave at once, their later
+    posts are never indexed, and they never appear again."""
+
+    user_id: str
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
 class SuggestionRejected:
     """Someone pressed "Not helpful" on a card naming this person for this topic."""
 
@@ -124,6 +133,7 @@ Event: TypeAlias = (
     | ReactionRemoved
     | UserOptedOut
     | UserOptedIn
+    | UserErased
     | SuggestionRejected
 )
 
@@ -140,6 +150,7 @@ __all__ = [
     "ReactionRemoved",
     "SuggestionRejected",
     "TeamUpdated",
+    "UserErased",
     "UserOptedIn",
     "UserOptedOut",
     "UserUpdated",

@@ -18,6 +18,7 @@ from .events import (
     ReactionRemoved,
     SuggestionRejected,
     TeamUpdated,
+    UserErased,
     UserOptedIn,
     UserOptedOut,
     UserUpdated,
@@ -62,6 +63,7 @@ class Pipeline:
         self.batch_size = batch_size
         self._pending = 0
         self._private_channels: set[str] = set(conversation.channels_of_type(_PRIVATE_CONVERSATIONS))
+        self._erased: set[str] = conversation.erased_users()
 
     def apply(self, events: Iterable[Event]) -> Applied:
         """Applies the events in one store transaction; commits the index when enough text is pending."""
@@ -88,7 +90,7 @@ class Pipeline:
         conv = self.conversation
         match event:
             case PostCreated():
-                if event.channel_id in self._private_channels:
+                if event.channel_id in self._private_channels or event.user_id in self._erased:
                     applied.ignored += 1
                 elif conv.add_post(event):
                     self._index(event.post_id, event.channel_id, event.user_id, event.message, replace=False)
@@ -104,7 +106,10 @@ class Pipeline:
                     self._pending += 1
                     applied.posts_deleted += 1
             case ReactionAdded():
-                applied.reactions += conv.add_reaction(event)
+                if event.user_id in self._erased:
+                    applied.ignored += 1
+                else:
+                    applied.reactions += conv.add_reaction(event)
             case ReactionRemoved():
                 applied.reactions += conv.remove_reaction(event)
             case ChannelUpdated():
@@ -127,6 +132,12 @@ class Pipeline:
             case UserOptedOut() | UserOptedIn():
                 conv.set_opt(event)
                 applied.other += 1
+            case UserErased():
+                for post_id in conv.erase_user(event):
+                    self.index.delete(post_id)
+                    self._pending += 1
+                    applied.posts_deleted += 1
+                self._erased.add(event.user_id)
             case SuggestionRejected():
                 conv.add_rejection(event)
                 applied.other += 1
