@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv bench-venv demo test test-fast typecheck e2e-deps postgres mattermost eval bench clean
+.PHONY: help venv demo test test-fast typecheck e2e-deps postgres mattermost eval bench clean
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
@@ -15,7 +15,7 @@ help:
 	@echo "make test-fast  the pure-core tests only (no server)"
 	@echo "make typecheck  mypy --strict"
 	@echo "make eval       the expert-finding evaluation on the Stack Exchange dev data"
-	@echo "make bench      the benchmark (SCALE=100k by default; SCALE=1m for a million posts)"
+	@echo "make bench      the benchmark (SCALE=100k by default, SCALE=1m; ENGINE=whoosh or tantivy)"
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
@@ -51,15 +51,10 @@ eval: venv
 	done
 
 SCALE ?= 100k
-BENCH_STAMP := $(VENV)/.installed-bench
+ENGINE ?= whoosh
 
-bench-venv: $(BENCH_STAMP)
-$(BENCH_STAMP): $(STAMP)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev,bench]'
-	touch $(BENCH_STAMP)
-
-bench: bench-venv
-	$(BIN)/python -m whoknows.bench --scale $(SCALE) --out var/bench
+bench: venv
+	$(BIN)/python -m whoknows.bench --scale $(SCALE) --engine $(ENGINE) --out var/bench
 
 clean:
 	rm -rf var build .mypy_cache .pytest_cache
