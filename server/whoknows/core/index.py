@@ -29,6 +29,37 @@ class IndexStats:
     size_bytes: int
 
 
+class PendingWrites:
+    """The last pending operation per post until the next commit: "add" (never committed), "update" or
+    "delete" (the post may be committed). Engines apply updates and deletes only to committed documents,
+    so operations on one post inside a batch are folded here, before a writer sees them."""
+
+    def __init__(self) -> None:
+        self.operations: dict[str, tuple[str, IndexedPost | None]] = {}
+
+    def put(self, post: IndexedPost, *, replace: bool) -> None:
+        earlier = self.operations.get(post.post_id)
+        if earlier is not None and earlier[0] == "add":
+            self.operations[post.post_id] = ("add", post)
+        elif replace or earlier is not None:
+            self.operations[post.post_id] = ("update", post)
+        else:
+            self.operations[post.post_id] = ("add", post)
+
+    def delete(self, post_id: str) -> None:
+        earlier = self.operations.get(post_id)
+        if earlier is not None and earlier[0] == "add":
+            del self.operations[post_id]  # never reached the index
+        else:
+            self.operations[post_id] = ("delete", None)
+
+    def __len__(self) -> int:
+        return len(self.operations)
+
+    def clear(self) -> None:
+        self.operations.clear()
+
+
 class PostIndex(Protocol):
     """Full-text index of posts. Writes are buffered until `commit`; searches see committed posts."""
 

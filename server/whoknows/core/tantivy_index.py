@@ -18,7 +18,7 @@ from typing import Any
 
 import tantivy
 
-from .index import Hit, IndexedPost, IndexStats
+from .index import Hit, IndexedPost, IndexStats, PendingWrites
 from .whoosh_index import ANALYZER
 
 WRITER_HEAP_BYTES = 64_000_000
@@ -55,27 +55,15 @@ class TantivyIndex:
             self._ix = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         self._path = path
         self._writer: Any = self._ix.writer(heap_size=heap_bytes, num_threads=WRITER_THREADS)
-        # The last pending operation per post, folded as in WhooshIndex: "add" (never committed), "update"
-        # or "delete" (may be committed).
-        self._pending: dict[str, tuple[str, IndexedPost | None]] = {}
+        self._pending = PendingWrites()
         self._ix.reload()
         self._searcher: Any = self._ix.searcher()
 
     def put(self, post: IndexedPost, *, replace: bool) -> None:
-        earlier = self._pending.get(post.post_id)
-        if earlier is not None and earlier[0] == "add":
-            self._pending[post.post_id] = ("add", post)
-        elif replace or earlier is not None:
-            self._pending[post.post_id] = ("update", post)
-        else:
-            self._pending[post.post_id] = ("add", post)
+        self._pending.put(post, replace=replace)
 
     def delete(self, post_id: str) -> None:
-        earlier = self._pending.get(post_id)
-        if earlier is not None and earlier[0] == "add":
-            del self._pending[post_id]  # never reached the index
-        else:
-            self._pending[post_id] = ("delete", None)
+        self._pending.delete(post_id)
 
     @property
     def pending(self) -> int:
@@ -86,7 +74,7 @@ class TantivyIndex:
             return
         writer, document = self._writer, tantivy.Document
         try:
-            for post_id, (op, item) in self._pending.items():
+            for post_id, (op, item) in self._pending.operations.items():
                 if op != "add":
                     # A delete applies to the documents added before it only: the new version below survives.
                     writer.delete_documents_by_term("post_id", post_id)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StartupError
-from .index import Hit, IndexedPost, IndexStats
+from .index import Hit, IndexedPost, IndexStats, PendingWrites
 
 EXPECTED_DISTRIBUTION = "Whoosh-Reloaded"
 EXPECTED_VERSION = "2.7.5"
@@ -126,29 +126,16 @@ class WhooshIndex:
             self._ix = storage.open_index() if index.exists_in(str(path)) else storage.create_index(SCHEMA)
         self._path = path
         self._limitmb = limitmb
-        # The last pending operation per post: "add" (never committed), "update" or "delete" (may be committed).
-        # Whoosh's update and delete only see committed documents, so operations on one post inside a batch
-        # are folded here, before the writer sees them.
-        self._pending: dict[str, tuple[str, IndexedPost | None]] = {}
+        self._pending = PendingWrites()
         self._searcher = self._ix.searcher(weighting=scoring.BM25F())
         self._channel_docs: dict[str, frozenset[int]] = {}
         self._masks: dict[frozenset[str], set[int]] = {}
 
     def put(self, post: IndexedPost, *, replace: bool) -> None:
-        earlier = self._pending.get(post.post_id)
-        if earlier is not None and earlier[0] == "add":
-            self._pending[post.post_id] = ("add", post)
-        elif replace or earlier is not None:
-            self._pending[post.post_id] = ("update", post)
-        else:
-            self._pending[post.post_id] = ("add", post)
+        self._pending.put(post, replace=replace)
 
     def delete(self, post_id: str) -> None:
-        earlier = self._pending.get(post_id)
-        if earlier is not None and earlier[0] == "add":
-            del self._pending[post_id]  # never reached the index
-        else:
-            self._pending[post_id] = ("delete", None)
+        self._pending.delete(post_id)
 
     @property
     def pending(self) -> int:
@@ -165,7 +152,7 @@ class WhooshIndex:
         try:
             writer = self._ix.writer(limitmb=self._limitmb, _lk=False)
             try:
-                for post_id, (op, item) in self._pending.items():
+                for post_id, (op, item) in self._pending.operations.items():
                     if item is None:
                         writer.delete_by_term("post_id", post_id)
                         continue
