@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import messages
 from .commands import AboutMe, AboutPerson, Ask, ChannelSuggestions, DigestNow, Help, Learn, OptIn, OptOut, parse
-from .core.cards import CARD_COLOR, ago, cut, permalink, quote, render, render_card
+from .core.cards import CARD_COLOR, evidence_view, quote, render, render_card
 from .core.events import SuggestionRejected, UserOptedIn, UserOptedOut
 from .core.profile import known_for
 from .core.query import analyse
@@ -119,11 +119,7 @@ async def person_card(rt: Runtime, username: str | None, caller: str) -> str:
     profile = known_for(conv, rt.store.index, user_id, readable)
     now = _now()
     channels = conv.channel_team([p.channel_id for p in profile.evidence])
-    evidence = []
-    for post in profile.evidence:
-        team, channel = channels.get(post.channel_id, ("", post.channel_id))
-        evidence.append({"snippet": quote(cut(post.message)), "where": f"~{channel}", "when": ago(now - post.create_at),
-                         "link": permalink(rt.settings.mattermost_url, team, post.post_id)})
+    evidence = [evidence_view(post, channels, now, rt.settings.mattermost_url) for post in profile.evidence]
     return render("person.md.j2", name=person.display_name or person.username, username=person.username,
                   terms=list(profile.terms), posts=profile.posts, evidence=evidence)
 

@@ -12,11 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from .ranking import Evidence, Expert
+from .conversation import PostFacts
+from .ranking import Expert
+
+if TYPE_CHECKING:
+    from .engine import Ranking
 
 SNIPPET_CHARS = 160
 CARD_COLOR = "#2f81f7"
@@ -110,13 +114,14 @@ def reason(expert: Expert, topic: str, now: int) -> str:
     )
 
 
-def _evidence_view(ev: Evidence, channels: Mapping[str, tuple[str, str]], now: int, site_url: str) -> dict[str, str]:
-    team, channel = channels.get(ev.post.channel_id, ("", ev.post.channel_id))
+def evidence_view(post: PostFacts, channels: Mapping[str, tuple[str, str]], now: int, site_url: str) -> dict[str, str]:
+    """One quoted post as a card shows it: a safe snippet, its channel, its age and its permalink."""
+    team, channel = channels.get(post.channel_id, ("", post.channel_id))
     return {
-        "snippet": quote(cut(ev.post.message)),
+        "snippet": quote(cut(post.message)),
         "where": f"~{channel}",
-        "when": ago(now - ev.post.create_at),
-        "link": permalink(site_url, team, ev.post.post_id),
+        "when": ago(now - post.create_at),
+        "link": permalink(site_url, team, post.post_id),
     }
 
 
@@ -128,13 +133,13 @@ def expert_attachment(rank: int, expert: Expert, topic: str, channels: Mapping[s
         name=person.display_name or person.username,
         username=person.username,
         reason=reason(expert, topic, now),
-        evidence=[_evidence_view(ev, channels, now, site_url) for ev in expert.evidence],
+        evidence=[evidence_view(ev.post, channels, now, site_url) for ev in expert.evidence],
     )
     return {"color": CARD_COLOR, "fallback": f"{rank}. {person.username}", "text": text}
 
 
-def render_card(ranking: Any, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> Card:
-    """The /whoknows card for a ranking (`core.engine.Ranking`)."""
+def render_card(ranking: Ranking, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> Card:
+    """The /whoknows card for a ranking."""
     topic = ranking.topic.text if len(ranking.topic.text) <= 60 else ranking.topic.label
     text = render("card.md.j2", topic=topic, experts=ranking.experts, considered=ranking.considered_posts)
     attachments = [

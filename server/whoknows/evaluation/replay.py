@@ -13,7 +13,7 @@ from typing import Any
 from ..adapters.bulk_export import read_export
 from ..core.conversation import Conversation
 from ..core.engine import Engine
-from ..core.events import Event, PostCreated, ReactionAdded
+from ..core.events import Event, PostCreated, ReactionAdded, TeamUpdated
 from ..core.pipeline import Pipeline
 from ..core.ranking import Weights
 from ..core.index import open_index
@@ -150,8 +150,6 @@ def _asker_ids(conversation: Conversation, q: Query) -> list[str]:
 
 
 def _corpus_name(facts: list[Event], path: Path) -> str:
-    from ..core.events import TeamUpdated
-
     teams = [e.name for e in facts if isinstance(e, TeamUpdated)]
     return teams[0] if len(teams) == 1 else path.name.split(".")[0]
 
