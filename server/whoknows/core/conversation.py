@@ -299,13 +299,6 @@ class Conversation:
                 out[user_id] = Activity(posts, answers, last_at, _decay(decayed, decayed_at, now))
         return out
 
-    def most_active(self, now: int, limit: int) -> list[tuple[str, float]]:
-        """People by recent activity, most active first (candidates when the text says little)."""
-        rows = self.db.execute("SELECT user_id, decayed, decayed_at FROM activity WHERE posts > 0").fetchall()
-        scored = [(u, _decay(d, at, now)) for u, d, at in rows]
-        scored.sort(key=lambda x: (-x[1], x[0]))
-        return scored[:limit]
-
     def helped(self, user_id: str) -> dict[str, int]:
         """For each person, how many of this person's threads they replied in: who has helped them before."""
         rows = self.db.execute(

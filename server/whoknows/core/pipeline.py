@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .conversation import Conversation
 from .events import (
@@ -41,7 +41,6 @@ class Applied:
     reactions: int = 0
     ignored: int = 0
     other: int = 0
-    details: list[str] = field(default_factory=list)
 
     def __iadd__(self, other: Applied) -> Applied:
         self.posts_added += other.posts_added
