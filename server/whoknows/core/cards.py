@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,16 +17,17 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from .conversation import PostFacts
-from .ranking import Expert
+from .excerpt import SNIPPET_CHARS, Excerpt, cut, excerpt, title
+from .ranking import Evidence, Expert
 
 if TYPE_CHECKING:
     from .engine import Ranking
 
-SNIPPET_CHARS = 160
 CARD_COLOR = "#2f81f7"
 
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
 _CODE_FENCE = re.compile(r"```[^\n]*")
+_WORD_SPLIT = re.compile(r"(\w+(?:\.\w+)*)", re.UNICODE)
 # Marks that format, link or embed anywhere in a line of Mattermost markdown; escaped with a backslash.
 _MARKDOWN = re.compile(r"([\\`*_~\[\]<>#|$&])")
 # Marks that only format at the start of a line (lists, quotes, ordered lists).
@@ -51,14 +52,15 @@ def quote(text: object) -> str:
     return s.replace("@", _FULLWIDTH_AT)
 
 
-def cut(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """Shortens at a word boundary, with an ellipsis when something was cut."""
-    flat = " ".join(_CODE_FENCE.sub(" ", text).split())
-    if len(flat) <= limit:
-        return flat
-    head = flat[: limit + 1]
-    space = head.rfind(" ")
-    return (head[:space] if space > limit // 2 else flat[:limit]).rstrip(" ,.;:") + "\u2026"
+def quote_marked(shown: Excerpt) -> str:
+    """`quote` for an excerpt, with the topic's words in bold (the only formatting a card adds to a quote)."""
+    flat = " ".join(_URL.sub("\u2039link\u203a", _CODE_FENCE.sub(" ", shown.text)).split())
+    out = []
+    for i, piece in enumerate(_WORD_SPLIT.split(flat)):
+        escaped = _MARKDOWN.sub(r"\\\1", piece).replace("@", _FULLWIDTH_AT)
+        out.append(f"**{escaped}**" if i % 2 == 1 and piece.lower() in shown.marks else escaped)
+    text = "".join(out)
+    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
 
 
 def ago(delta_ms: int) -> str:
@@ -109,41 +111,78 @@ def reason(expert: Expert, topic: str, now: int) -> str:
         questions=expert.questions,
         posts=expert.posts,
         endorsements=expert.endorsements,
+        mentioned=expert.mentioned,
         topic=topic,
         latest=ago(now - expert.last_active),
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ShownEvidence:
+    """One evidence item as the card shows it: the post, the excerpt quoted, and for an answer that
+    matched through its thread, the thread's matching question as its title."""
+
+    post: PostFacts
+    snippet: Excerpt
+    title: Excerpt | None
+
+
+def shown_evidence(ev: Evidence, terms: tuple[str, ...], terms_of: Callable[[str], list[str]] | None) -> ShownEvidence:
+    if terms_of is None:
+        return ShownEvidence(ev.post, Excerpt(cut(ev.post.message), frozenset()), None)
+    memo: dict[str, list[str]] = {}
+
+    def analysed(word: str) -> list[str]:
+        if word not in memo:
+            memo[word] = terms_of(word)
+        return memo[word]
+
+    snippet = excerpt(ev.post.message, terms, analysed)
+    heading = title(ev.context.message, terms, analysed) if ev.context is not None and not ev.direct else None
+    return ShownEvidence(ev.post, snippet, heading)
+
+
+def expert_evidence(expert: Expert, ranking: Ranking) -> list[ShownEvidence]:
+    """What the card shows for one person: the same for chat and for the evaluation's evidence measure."""
+    return [shown_evidence(ev, ranking.topic.terms, ranking.terms_of) for ev in expert.evidence]
+
+
 def evidence_view(post: PostFacts, channels: Mapping[str, tuple[str, str]], now: int, site_url: str) -> dict[str, str]:
+    """A post quoted from its start (what someone is known for)."""
+    return shown_view(ShownEvidence(post, Excerpt(cut(post.message), frozenset()), None), channels, now, site_url)
+
+
+def shown_view(shown: ShownEvidence, channels: Mapping[str, tuple[str, str]], now: int, site_url: str) -> dict[str, str]:
     """One quoted post as a card shows it: a safe snippet, its channel, its age and its permalink."""
+    post = shown.post
     team, channel = channels.get(post.channel_id, ("", post.channel_id))
     return {
-        "snippet": quote(cut(post.message)),
+        "snippet": quote_marked(shown.snippet),
+        "title": quote_marked(shown.title) if shown.title else "",
         "where": f"~{channel}",
         "when": ago(now - post.create_at),
         "link": permalink(site_url, team, post.post_id),
     }
 
 
-def expert_attachment(rank: int, expert: Expert, topic: str, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> dict[str, Any]:
+def expert_attachment(
+    rank: int, expert: Expert, ranking: Ranking, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str
+) -> dict[str, Any]:
     person = expert.person
     text = render(
         "expert.md.j2",
         rank=rank,
         name=person.display_name or person.username,
         username=person.username,
-        reason=reason(expert, topic, now),
-        evidence=[evidence_view(ev.post, channels, now, site_url) for ev in expert.evidence],
+        reason=reason(expert, ranking.topic.label or ranking.topic.text, now),
+        evidence=[shown_view(shown, channels, now, site_url) for shown in expert_evidence(expert, ranking)],
     )
     return {"color": CARD_COLOR, "fallback": f"{rank}. {person.username}", "text": text}
 
 
 def render_card(ranking: Ranking, channels: Mapping[str, tuple[str, str]], *, now: int, site_url: str) -> Card:
     """The /whoknows card for a ranking."""
-    topic = ranking.topic.text if len(ranking.topic.text) <= 60 else ranking.topic.label
-    text = render("card.md.j2", topic=topic, experts=ranking.experts, considered=ranking.considered_posts)
-    attachments = [
-        expert_attachment(i, e, ranking.topic.label or topic, channels, now=now, site_url=site_url)
-        for i, e in enumerate(ranking.experts, start=1)
-    ]
+    text = render("card.md.j2", heading=ranking.topic.heading, topic=ranking.topic.label or ranking.topic.text,
+                  experts=ranking.experts, considered=ranking.considered_posts)
+    attachments = [expert_attachment(i, e, ranking, channels, now=now, site_url=site_url) for i, e in enumerate(ranking.experts, start=1)]
     return Card(text, attachments)

@@ -308,6 +308,55 @@ class Conversation:
         )
         return {u: n for u, n in rows}
 
+    def posted_at(self, user_ids: Iterable[str], *, since: int, until: int) -> dict[str, list[int]]:
+        """When each person posted in [since, until): who is around right now."""
+        out: dict[str, list[int]] = {}
+        for chunk in _chunks(list(user_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            for user_id, at in self.db.execute(
+                f"SELECT user_id, create_at FROM posts WHERE user_id IN ({marks}) AND create_at>=? AND create_at<?", (*chunk, since, until)
+            ):
+                out.setdefault(user_id, []).append(at)
+        return out
+
+    def latest_speakers(self, channel_id: str, *, before: int, limit: int) -> list[tuple[str, int]]:
+        """(author, time) of a channel's latest posts before a moment, newest first."""
+        rows = self.db.execute(
+            "SELECT user_id, create_at FROM posts WHERE channel_id=? AND create_at<? ORDER BY create_at DESC LIMIT ?", (channel_id, before, limit)
+        )
+        return [(str(u), int(at)) for u, at in rows]
+
+    def reply_latency(self, channel_id: str, *, before: int, sample: int = 100) -> int | None:
+        """How soon someone else usually answers a new thread in this channel (the median over its latest
+        `sample` answered threads, in ms): minutes in a chat, hours or days on a Q&A site. None: no threads."""
+        rows = self.db.execute(
+            """SELECT (SELECT MIN(r.create_at) FROM posts r WHERE r.root_id = p.post_id AND r.root_id != '' AND r.user_id != p.user_id
+                          AND r.create_at < ?) - p.create_at AS gap
+               FROM (SELECT post_id, user_id, create_at FROM posts WHERE channel_id=? AND root_id='' AND create_at<?
+                     ORDER BY create_at DESC LIMIT ?) p
+               WHERE gap IS NOT NULL LIMIT ?""",
+            (before, channel_id, before, sample * 20, sample),
+        ).fetchall()
+        gaps = sorted(int(r[0]) for r in rows)
+        return gaps[len(gaps) // 2] if gaps else None
+
+    def users_named(self, usernames: Collection[str]) -> dict[str, str]:
+        """username (lowercased) -> user id, for the names given that belong to someone."""
+        names = sorted({n.lower() for n in usernames})
+        out: dict[str, str] = {}
+        for chunk in _chunks(names, 900):
+            marks = ",".join("?" * len(chunk))
+            for user_id, username in self.db.execute(f"SELECT user_id, username FROM users WHERE lower(username) IN ({marks})", tuple(chunk)):
+                out[str(username).lower()] = str(user_id)
+        return out
+
+    def recency_weighted(self, now: int, half_life_ms: float) -> dict[str, float]:
+        """Each person's posts before `now`, each weighted 2^(-age / half-life) (the protocol's `recent`)."""
+        rows = self.db.execute(
+            "SELECT user_id, SUM(pow(2.0, -(? - create_at) / ?)) FROM posts WHERE create_at < ? GROUP BY user_id", (now, float(half_life_ms), now)
+        )
+        return {str(u): float(w) for u, w in rows}
+
     def post_counts(self) -> dict[str, int]:
         return {u: n for u, n in self.db.execute("SELECT user_id, posts FROM activity WHERE posts > 0")}
 
@@ -348,6 +397,14 @@ class Conversation:
             ):
                 out[cid] = (team, name)
         return out
+
+    def channel_named(self, team: str, channel: str) -> str | None:
+        """The id of a channel given by team and channel name (where a question was asked)."""
+        row = self.db.execute(
+            "SELECT c.channel_id FROM channels c LEFT JOIN teams t ON t.team_id=c.team_id WHERE c.name=? AND COALESCE(t.name, c.team_id)=?",
+            (channel, team),
+        ).fetchone()
+        return str(row[0]) if row else None
 
     def readable_channels(self, user_id: str | None) -> frozenset[str]:
         """Public channels, plus the private ones the person is a member of (no one: public only)."""

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from .conversation import Conversation
 from .index import PostIndex
 from .query import Topic, analyse
-from .ranking import Expert, Weights, confidence, rank
+from .ranking import HOUR_MS, MINUTE_MS, Context, Expert, Weights, confidence, rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,8 @@ class Ranking:
     experts: tuple[Expert, ...]
     confidence: float
     considered_posts: int
+    terms_of: Callable[[str], list[str]] | None = None
+    """The index's analyser, for the card to find the topic's words in a post (None: quote the start)."""
 
 
 class Engine:
@@ -24,6 +26,16 @@ class Engine:
         self.conversation = conversation
         self.index = index
         self.weights = weights
+        self._paces: dict[str, tuple[int, float]] = {}
+
+    def _pace(self, channel: str, now: int) -> float:
+        """The channel's usual time to an answer, kept for an hour (it changes slowly); an hour if unknown."""
+        known = self._paces.get(channel)
+        if known is None or not known[0] <= now < known[0] + HOUR_MS:
+            latency = self.conversation.reply_latency(channel, before=now)
+            known = (now, float(min(max(latency, MINUTE_MS), 7 * 24 * HOUR_MS)) if latency is not None else float(HOUR_MS))
+            self._paces[channel] = known
+        return known[1]
 
     def ask(
         self,
@@ -33,11 +45,13 @@ class Engine:
         readable: Collection[str] | None = None,
         exclude: Collection[str] = (),
         asker: str | None = None,
+        channel: str | None = None,
         limit: int = 10,
     ) -> Ranking:
-        """Ranks people for a topic or a question, from posts in `readable` channels only (None: all)."""
+        """Ranks people for a topic or a question, from posts in `readable` channels only (None: all).
+        `channel`: where a question was just posted (who is speaking there counts); None for a card."""
         topic = analyse(text, self.index, max_terms=self.weights.key_terms)
-        return self.rank_topic(topic, now=now, readable=readable, exclude=exclude, asker=asker, limit=limit)
+        return self.rank_topic(topic, now=now, readable=readable, exclude=exclude, asker=asker, channel=channel, limit=limit)
 
     def rank_topic(
         self,
@@ -47,42 +61,46 @@ class Engine:
         readable: Collection[str] | None,
         exclude: Collection[str],
         asker: str | None = None,
+        channel: str | None = None,
         limit: int,
     ) -> Ranking:
         conv = self.conversation
+        w = self.weights
         hidden: frozenset[str] = frozenset()
         if readable is not None:
             hidden = conv.all_channels() - frozenset(readable)
-        hits = self.index.search(topic.terms, limit=self.weights.retrieve, exclude_channels=hidden)
+        hits = self.index.search(topic.terms, limit=w.retrieve, exclude_channels=hidden) if topic.terms else []
         facts = conv.post_facts([h.post_id for h in hits])
         # A post deleted since the last index commit is already gone from the store: it never counts.
         matched = [(facts[h.post_id], h.score) for h in hits if h.post_id in facts and facts[h.post_id].channel_id not in hidden]
-        roots = [p for p, _ in matched if not p.root_id]
-        reply_ids = conv.replies([p.post_id for p in roots])
-        w = self.weights
+        thread_ids = list(dict.fromkeys(p.root_id or p.post_id for p, _ in matched))
+        reply_ids = conv.replies(thread_ids)
         if w.follow_minutes > 0:
             window = int(w.follow_minutes * 60_000)
-            for root in roots:
-                if root.is_question and root.post_id not in reply_ids:
+            for root, _ in matched:
+                if not root.root_id and root.is_question and root.post_id not in reply_ids:
                     following = conv.following(root, within_ms=window, limit=w.follow_posts)
                     if following:
                         reply_ids[root.post_id] = following
         reply_facts = conv.post_facts([r for ids in reply_ids.values() for r in ids])
-        thread_replies = {
+        threads = {
             root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now and reply_facts[r].channel_id not in hidden]
             for root, ids in reply_ids.items()
         }
-        authors = {p.user_id for p, _ in matched} | {r.user_id for rs in thread_replies.values() for r in rs}
-        experts = rank(
-            matched,
-            thread_replies,
-            conv.activity(authors, now),
-            conv.people(authors),
-            conv.rejections(topic.key),
-            conv.helped(asker) if asker else None,
-            now=now,
-            exclude=exclude,
-            limit=limit,
-            weights=self.weights,
+        room = conv.latest_speakers(channel, before=now, limit=w.room_posts) if channel and channel not in hidden and w.room > 0 else []
+        pace = self._pace(channel, now) if room and channel else HOUR_MS
+        mentioned = list(conv.users_named(topic.named).values()) if w.mention > 0 else []
+        authors = {p.user_id for p, _ in matched} | {r.user_id for rs in threads.values() for r in rs} | {u for u, _ in room} | set(mentioned)
+        window_ms = int(w.presence_half_life_hours * 12 * HOUR_MS)
+        ctx = Context(
+            activity=conv.activity(authors, now),
+            people=conv.people(authors),
+            rejections=conv.rejections(topic.key),
+            ties=conv.helped(asker) if asker and w.tie > 0 else {},
+            recent_posts=conv.posted_at(authors, since=now - window_ms, until=now) if window_ms > 0 and w.presence_hours > 0 else {},
+            room=room,
+            pace_ms=pace,
+            mentioned=mentioned,
         )
-        return Ranking(topic, tuple(experts), confidence(experts), len(matched))
+        experts = rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w)
+        return Ranking(topic, tuple(experts), confidence(experts), len(matched), self.index.terms)

@@ -17,7 +17,26 @@ from .index import PostIndex
 
 MAX_INPUT_CHARS = 4000
 MAX_TERMS = 10
-_WORD = re.compile(r"[\w][\w.'+-]*", re.UNICODE)
+_WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+"""A word as the index's tokenizer sees it ("node.js" is one, "default-ssl-certificate" three)."""
+
+_ASKING = re.compile(
+    r"""^(?:
+        (?:hey\s+|hi\s+|@|/)?whoknows\b[\s,:!]*
+      | (?:so\s+|hey\s+|hi\s+|quick\s+question[\s,:]*)?
+        (?:does|do|did)?\s*(?:any\s?one|any\s?body|some\s?one|some\s?body|people|you\s+guys|you\s+all|y'?all)
+        (?:\s+here|\s+around)?\s+(?:know|knows|understand|understands|familiar\s+with|have\s+experience\s+with|tried)
+        (?:\s+anything|\s+much)?(?:\s+(?:about|of|on|regarding))?\b
+      | is\s+there\s+(?:any\s?one|any\s?body|some\s?one|some\s?body)(?:\s+here)?\s+who\s+knows(?:\s+(?:anything\s+)?about)?\b
+      | who(?:'?s|\s+is)?\s+(?:(?:the|an|our|a)\s+)?(?:expert|go-to(?:\s+person)?|person\s+to\s+ask)\s+(?:on|in|for|about)\b
+      | who\s+(?:here\s+)?(?:knows|understands|has\s+experience\s+with|is\s+familiar\s+with|worked\s+on|can\s+help(?:\s+me)?\s+with)(?:\s+(?:anything\s+)?about)?\b
+      | (?:can|could)\s+(?:any\s?one|some\s?one|any\s?body|some\s?body)\s+help(?:\s+me)?\s+with\b
+      | (?:i\s+)?need\s+(?:some\s+)?help\s+with\b
+    )[\s,:]*""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TRAILING = re.compile(r"(?:[\s,]+(?:any\s?one|any\s?body|here|please|pls|thanks|thx))*[\s?!.]*$", re.IGNORECASE)
+_NAMED = re.compile(r"(?<![\w@])@([a-z0-9][\w.-]*[a-z0-9_])|^\s*([a-z0-9][\w.-]*[a-z0-9_])\s*[:,]\s", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +47,8 @@ class Topic:
     """Analysed terms used for retrieval, most telling first."""
     words: tuple[str, ...]
     """A readable word for each term, as the person wrote it (for "about ingress")."""
+    named: tuple[str, ...] = ()
+    """Usernames the text addresses (lowercased): "@dana", or "dana:" opening a line."""
 
     @property
     def key(self) -> str:
@@ -36,7 +57,21 @@ class Topic:
 
     @property
     def label(self) -> str:
-        return " ".join(self.words[:3])
+        return " ".join(dict.fromkeys(self.words[:3]))
+
+    @property
+    def heading(self) -> str:
+        """The topic as a card's heading reads it: "Who knows {heading}?"."""
+        words = self.text.lower().split()
+        if words and words[0] in _CLAUSE_WORDS:
+            if len(words) > 1 and words[1] in _AUXILIARIES or len(self.text) > 60:
+                return f"about {self.label}" if self.label else self.text  # a direct question: what it is about
+            return self.text  # "how to rotate the password": Who knows how to rotate the password?
+        return f"about {self.text if len(self.text) <= 60 else self.label}"
+
+
+_CLAUSE_WORDS = frozenset({"how", "what", "why", "where", "when", "which", "whether", "if", "who"})
+_AUXILIARIES = frozenset("do does did can could should would will is are am was were has have".split())
 
 
 def clean_text(text: str) -> str:
@@ -51,14 +86,29 @@ def clean_text(text: str) -> str:
     return " ".join("".join(kept).split())
 
 
+def strip_request(text: str) -> str:
+    """ "who knows about X?", "does anyone know how to X", "@whoknows X" and the like, reduced to X
+    (a question that is not phrased that way is left as it is)."""
+    reduced = text
+    for _ in range(2):  # "@whoknows who knows about X"
+        reduced = _ASKING.sub("", reduced, count=1)
+    reduced = _TRAILING.sub("", reduced)
+    return reduced if reduced.strip() else text.strip()
+
+
+def named(text: str) -> set[str]:
+    """Names a question addresses: "@dana" anywhere, or "dana:" / "dana," opening a line."""
+    return {(m.group(1) or m.group(2)).lower() for m in _NAMED.finditer(text)}
+
+
 def analyse(text: str, index: PostIndex, *, max_terms: int = MAX_TERMS) -> Topic:
-    cleaned = clean_text(text)
+    cleaned = strip_request(clean_text(text))
     surface: dict[str, str] = {}
     counts: dict[str, int] = {}
     for word in _WORD.findall(cleaned):
         for term in index.terms(word):
             counts[term] = counts.get(term, 0) + 1
-            surface.setdefault(term, word.lower().strip(".'+-"))
+            surface.setdefault(term, word.lower())
     terms = list(counts)
     if len(terms) > max_terms:
         total, freqs = index.document_frequencies(terms)
@@ -71,4 +121,4 @@ def analyse(text: str, index: PostIndex, *, max_terms: int = MAX_TERMS) -> Topic
 
         order = {t: i for i, t in enumerate(terms)}
         terms = sorted(terms, key=lambda t: (-weight(t), order[t]))[:max_terms]
-    return Topic(cleaned, tuple(terms), tuple(surface[t] for t in terms))
+    return Topic(cleaned, tuple(terms), tuple(surface[t] for t in terms), tuple(sorted(named(text[:MAX_INPUT_CHARS]))))

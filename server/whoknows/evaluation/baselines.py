@@ -1,4 +1,4 @@
-"""The two baselines of the evaluation protocol, computed on the same store and index as whoknows."""
+"""The three baselines of the evaluation protocol, computed on the same store and index as whoknows."""
 
 from __future__ import annotations
 
@@ -37,4 +37,15 @@ def combmnz(conversation: Conversation, index: PostIndex, text: str, *, exclude:
             total[u] = total.get(u, 0.0) + h.score
     people = conversation.people(count)
     order = sorted(count, key=lambda u: (-count[u] * total[u], u))
+    return [u for u in order if u not in exclude and _may_appear(people[u])][:limit]
+
+
+RECENT_HALF_LIFE_MS = 14 * 24 * 3600 * 1000
+
+
+def recent(conversation: Conversation, now: int, *, exclude: Collection[str], limit: int) -> list[str]:
+    """People by recency-weighted activity: each earlier post counts 2^(-age / 14 days)."""
+    weight = conversation.recency_weighted(now, RECENT_HALF_LIFE_MS)
+    people = conversation.people(weight)
+    order = sorted(weight, key=lambda u: (-weight[u], u))
     return [u for u in order if u not in exclude and _may_appear(people[u])][:limit]

@@ -12,16 +12,19 @@ from typing import Any
 
 from ..adapters.bulk_export import read_export
 from ..core.conversation import Conversation
-from ..core.engine import Engine
+from ..core.cards import expert_evidence
+from ..core.engine import Engine, Ranking
 from ..core.events import Event, PostCreated, ReactionAdded, TeamUpdated
 from ..core.pipeline import Pipeline
 from ..core.ranking import Weights
-from ..core.index import open_index
+from ..core.index import PostIndex, open_index
 from ..errors import UserError
-from .baselines import combmnz, popularity
+from .baselines import combmnz, popularity, recent
 from .metrics import QueryScore, score_query, summarize
 
-METHODS = ("whoknows", "popularity", "combmnz")
+METHODS = ("whoknows", "popularity", "combmnz", "recent")
+EVIDENCE_PEOPLE = 5
+"""The evidence measure reads the cards of this many people per query (protocol, section 8)."""
 KINDS = ("question", "topic")
 ANSWER_SIZE = 10
 
@@ -101,9 +104,16 @@ def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), 
         people = conversation.people(user_ids)
         return [people[u].username for u in user_ids]
 
+    evidence: dict[str, list[int]] = {k: [0, 0] for k in KINDS}  # kind -> [items, on topic]
+
     def answer_whoknows(q: Query) -> list[str]:
         exclude = _asker_ids(conversation, q)
-        ranking = engine.ask(q.text, now=q.at, exclude=exclude, asker=exclude[0] if exclude else None, limit=ANSWER_SIZE)
+        # A question was posted in a channel (the inline suggestion's case); a topic is asked for a card.
+        channel = conversation.channel_named(q.team, q.channel) if q.kind == "question" and q.team and q.channel else None
+        ranking = engine.ask(q.text, now=q.at, exclude=exclude, asker=exclude[0] if exclude else None, channel=channel, limit=ANSWER_SIZE)
+        items, on_topic = evidence_on_topic(ranking, index)
+        evidence[q.kind][0] += items
+        evidence[q.kind][1] += on_topic
         return [e.person.username for e in ranking.experts]
 
     def answer_popularity(q: Query) -> list[str]:
@@ -112,7 +122,12 @@ def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), 
     def answer_combmnz(q: Query) -> list[str]:
         return usernames(combmnz(conversation, index, q.text, exclude=_asker_ids(conversation, q), limit=ANSWER_SIZE))
 
-    answerers: dict[str, Answerer] = {"whoknows": answer_whoknows, "popularity": answer_popularity, "combmnz": answer_combmnz}
+    def answer_recent(q: Query) -> list[str]:
+        return usernames(recent(conversation, q.at, exclude=_asker_ids(conversation, q), limit=ANSWER_SIZE))
+
+    answerers: dict[str, Answerer] = {
+        "whoknows": answer_whoknows, "popularity": answer_popularity, "combmnz": answer_combmnz, "recent": answer_recent,
+    }
     scores: dict[str, dict[str, list[QueryScore]]] = {k: {m: [] for m in METHODS} for k in KINDS}
     answerable: dict[str, list[bool]] = {k: [] for k in KINDS}
     cursor = 0
@@ -138,11 +153,24 @@ def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), 
             "queries": len(answerable[kind]),
             "answerable": sum(answerable[kind]),
             "methods": {m: summarize(scores[kind][m], answerable[kind]) for m in METHODS},
+            "evidence": {"items": evidence[kind][0], "on_topic": round(evidence[kind][1] / evidence[kind][0], 4) if evidence[kind][0] else 0.0},
         }
     corpus_name = _corpus_name(facts, corpus)
     if progress:
         progress(f"replayed {len(timed)} events and answered {len(queries)} queries in {time.monotonic() - started:.1f} s")
     return {"corpus": corpus_name, "queries": len(queries), "by_kind": by_kind}
+
+
+def evidence_on_topic(ranking: Ranking, index: PostIndex) -> tuple[int, int]:
+    """(evidence items on the cards of the top people, how many show one of the query's key terms)."""
+    wanted = set(ranking.topic.terms)
+    items = on_topic = 0
+    for expert in ranking.experts[:EVIDENCE_PEOPLE]:
+        for shown in expert_evidence(expert, ranking):
+            items += 1
+            text = shown.snippet.text + (" " + shown.title.text if shown.title else "")
+            on_topic += bool(wanted.intersection(index.terms(text)))
+    return items, on_topic
 
 
 def _asker_ids(conversation: Conversation, q: Query) -> list[str]:
@@ -157,6 +185,7 @@ def _corpus_name(facts: list[Event], path: Path) -> str:
 def summary_lines(result: dict[str, Any]) -> Iterator[str]:
     yield f"corpus {result['corpus']}: {result['queries']} queries"
     for kind, block in result["by_kind"].items():
-        yield f"  {kind}: {block['queries']} queries, {block['answerable']} answerable"
+        ev = block["evidence"]
+        yield f"  {kind}: {block['queries']} queries, {block['answerable']} answerable; evidence {ev['items']} items, {ev['on_topic']:.3f} on topic"
         for method, m in block["methods"].items():
             yield f"    {method:<11} MRR {m['mrr']:.3f} [{m['mrr_ci'][0]:.3f}, {m['mrr_ci'][1]:.3f}]  P@1 {m['p1']:.3f}  Hit@5 {m['hit5']:.3f}  nDCG@5 {m['ndcg5']:.3f}"
