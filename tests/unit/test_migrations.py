@@ -178,7 +178,10 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
     runs: list[int] = []
 
     def counted(n: int) -> Migration:
-        return Migration(n, f"step {n}", lambda db: (runs.append(n), db.execute(f"CREATE TABLE t{n}(x)"))[0])
+        def run(db: sqlite3.Connection) -> None:
+            runs.append(n)
+            db.execute(f"CREATE TABLE t{n}(x)")
+        return Migration(n, f"step {n}", run)
 
     db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
     try:

@@ -22,7 +22,7 @@ from xml.etree import ElementTree
 
 from whoknows.errors import UserError
 
-from .html_text import html_to_text
+from .html_text import html_to_text as html_to_text  # re-exported: callers and tests read it here
 
 CHANNEL = "qa"
 DELETED = "deleted"
