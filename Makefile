@@ -7,13 +7,14 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv demo test test-fast typecheck e2e-deps postgres mattermost eval bench clean
+.PHONY: help venv demo test test-fast typecheck lint-imports e2e-deps postgres mattermost eval bench clean
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
 	@echo "make test       every test, including end-to-end against a real Mattermost"
 	@echo "make test-fast  the pure-core tests only (no server)"
 	@echo "make typecheck  mypy --strict"
+	@echo "make lint-imports  the layer contracts (import-linter, pyproject.toml)"
 	@echo "make eval       the expert-finding evaluation on the Stack Exchange dev data"
 	@echo "make bench      the benchmark (SCALE=100k by default, SCALE=1m; ENGINE=whoosh or tantivy)"
 
@@ -35,10 +36,13 @@ demo: venv
 typecheck: venv
 	$(BIN)/mypy
 
+lint-imports: venv
+	$(BIN)/lint-imports
+
 test-fast: venv
 	$(BIN)/pytest -m "not e2e"
 
-test: venv e2e-deps typecheck
+test: venv e2e-deps typecheck lint-imports
 	$(BIN)/pytest
 
 eval: venv

@@ -1,4 +1,5 @@
-"""The `whoknows` command line: a thin adapter over the core. Person-facing mistakes exit 2 with one line."""
+"""The `whoknows` command line: an entry point over the service and the app's use cases (the same functions
+chat requests call). Person-facing mistakes exit 2 with one line."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import json
 import logging
 import os
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from . import messages
+from .clock import wall_clock
 from .core.index import ENGINES
+from .core.index.analysis import WrongWhoosh
+from .core.migrations import SchemaTooNew
 from .errors import StartupError, UserError
 
 log = logging.getLogger("whoknows")
@@ -24,7 +27,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except (UserError, StartupError) as exc:
+        except (UserError, StartupError, SchemaTooNew, WrongWhoosh) as exc:
             click.echo(f"whoknows: {exc}", err=True)
             ctx.exit(2)
 
@@ -50,8 +53,8 @@ def main(ctx: click.Context, data: Path, verbose: bool) -> None:
 @click.pass_obj
 def import_(data: Path, file: Path) -> None:
     """Import a Mattermost bulk export (.jsonl, or the .zip of `mmctl export`) into the local index."""
-    from .importer import import_export
-    from .store import open_store
+    from .service.importer import import_export
+    from .storage.store import open_store
 
     with open_store(data) as store:
         report = import_export(store.pipeline, file, progress=sys.stderr.isatty())
@@ -67,8 +70,8 @@ def import_(data: Path, file: Path) -> None:
 @click.pass_obj
 def ask(data: Path, topic: tuple[str, ...], as_user: str | None, limit: int, at_ms: int | None) -> None:
     """Print the card for a topic or a question, from the local index (no server needed)."""
-    from .core.cards import render_card
-    from .store import open_store
+    from .app.replies import ranked_card
+    from .storage.store import open_store
 
     with open_store(data, create=False) as store:
         conv = store.conversation
@@ -77,11 +80,8 @@ def ask(data: Path, topic: tuple[str, ...], as_user: str | None, limit: int, at_
             caller = conv.user_by_name(as_user.lstrip("@"))
             if caller is None:
                 raise UserError(messages.unknown_user(as_user))
-        now = at_ms if at_ms is not None else int(time.time() * 1000)
-        ranking = store.engine.ask(
-            " ".join(topic), now=now, readable=conv.readable_channels(caller), exclude=[caller] if caller else [], limit=limit
-        )
-        card = render_card(ranking, conv.channel_team([e.post.channel_id for x in ranking.experts for e in x.evidence]), now=now, site_url=store.site_url)
+        now = at_ms if at_ms is not None else wall_clock()
+        _, card = ranked_card(store, " ".join(topic), caller, conv.readable_channels(caller), now=now, limit=limit, site_url=store.site_url)
     click.echo(card.text)
     for attachment in card.attachments:
         click.echo(attachment.get("text", ""))
@@ -131,7 +131,7 @@ def demo(out: Path, seed: int, end_ms: int | None) -> None:
     from .demo import generate
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    summary = generate(out, seed=seed, end_ms=end_ms if end_ms is not None else int(time.time() * 1000))
+    summary = generate(out, seed=seed, end_ms=end_ms if end_ms is not None else wall_clock())
     click.echo(messages.demo_written(out, summary.root_posts + summary.replies, summary.users), err=True)
 
 
@@ -142,8 +142,8 @@ def run(data: Path, manifest: Path | None) -> None:
     """Run the bot: live index, /whoknows and inline suggestions (settings: plugin.json + WHOKNOWS_* variables)."""
     import asyncio
 
-    from .runtime import Runtime
-    from .settings import load_from, manifest_path
+    from .app.settings import load_from, manifest_path
+    from .service.runtime import Runtime
 
     settings = load_from(manifest or manifest_path(), os.environ)
     logging.getLogger("whoknows").setLevel(logging.INFO)
@@ -160,8 +160,8 @@ def rebuild(data: Path, manifest: Path | None) -> None:
     """Wipe the local index and posts and read every channel's history from Mattermost again (opt-outs are kept)."""
     import asyncio
 
-    from .rebuild import rebuild as rebuild_from_mattermost
-    from .settings import load_from, manifest_path
+    from .app.settings import load_from, manifest_path
+    from .service.rebuild import rebuild as rebuild_from_mattermost
 
     settings = load_from(manifest or manifest_path(), os.environ)
     posts = asyncio.run(rebuild_from_mattermost(settings, data))
@@ -175,17 +175,26 @@ def forget(data: Path, username: str) -> None:
     """Erase a person's data: their posts, reactions and activity leave the index, and they never appear
     again (their later posts are not indexed). Run it while the bot is stopped."""
     from .core.events import UserErased
-    from .store import open_store
+    from .storage.store import open_store
 
     with open_store(data, create=False) as store:
         user_id = store.conversation.user_by_name(username.lstrip("@"))
         if user_id is None:
             raise UserError(messages.unknown_user(username))
         try:
-            applied = store.pipeline.apply([UserErased(user_id, int(time.time() * 1000))])
+            applied = store.pipeline.apply([UserErased(user_id, wall_clock())])
             store.pipeline.flush()
         except Exception as error:
             if type(error).__name__ == "LockError":
                 raise UserError(messages.index_busy(data)) from error
             raise
     click.echo(messages.forgotten(username.lstrip("@"), applied.posts_deleted), err=True)
+
+
+@main.command()
+@click.option("--trigger", default="whoknows", show_default=True, help="The slash command's word.")
+def autocomplete(trigger: str) -> None:
+    """Print the slash command's sub-commands as JSON (the Mattermost plugin registers its autocomplete from it)."""
+    from .app.commands import autocomplete as table
+
+    click.echo(json.dumps(table(trigger), indent=2))

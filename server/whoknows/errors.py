@@ -11,3 +11,12 @@ class UserError(Exception):
 
 class StartupError(Exception):
     """whoknows cannot start as configured; the text names what to fix."""
+
+
+class ChatError(Exception):
+    """The chat server refused or failed a call (the REST adapter raises its own kind of it); `status` is
+    the HTTP status. Use cases catch this, never the adapter's class."""
+
+    def __init__(self, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.status = status

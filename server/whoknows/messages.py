@@ -79,19 +79,11 @@ def cannot_register_command(team: str, status: str) -> str:
 
 # -- the bot: replies to people (ephemeral) ------------------------------------------------------
 
-HELP = """#### whoknows: who knows about X?
-* `/{trigger} <topic or question>`: the people who know, with the posts that show it
-* `/{trigger} @someone`: what someone is known for
-* `/{trigger} me`: what you are known for
-* `/{trigger} optout` / `/{trigger} optin`: leave or join the suggestions
-* `/{trigger} channel on` / `/{trigger} channel off`: inline suggestions in this channel (channel admins)
-* `/{trigger} learn [title]`: this channel's pinned learning thread (channel admins rename it, or `learn off`)
-* `/{trigger} digest`: post this channel's learning digest now
-Only posts from channels you can read are ever shown to you."""
-
-
-def help_text(trigger: str) -> str:
-    return HELP.format(trigger=trigger)
+# The help text's lines are made from the sub-command table (app.commands): one per row.
+HELP_TITLE = "#### whoknows: who knows about X?"
+HELP_FOOTER = "Only posts from channels you can read are ever shown to you."
+COMMAND_DESCRIPTION = "Who knows about X? From the conversation your team already has."
+COMMAND_AUTOCOMPLETE = "Find the people who know about a topic"
 
 
 def empty_topic(trigger: str) -> str:

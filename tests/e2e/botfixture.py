@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from whoknows.runtime import Runtime
-from whoknows.settings import load_from, manifest_path
+from whoknows.service.runtime import Runtime
+from whoknows.app.settings import load_from, manifest_path
 
 from .bootstrap import Api, Workspace
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import httpx
 
-from whoknows.rebuild import indexed_ids
-from whoknows.runtime import Runtime
-from whoknows.store import INDEX_DIR, STATE_FILE
+from whoknows.service.repair import indexed_ids
+from whoknows.service.runtime import Runtime
+from whoknows.storage.store import INDEX_DIR, STATE_FILE
 
 from .bootstrap import Workspace
 from .botfixture import TIMEOUT_S

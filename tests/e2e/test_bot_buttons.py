@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from whoknows.signing import sign
+from whoknows.app.signing import sign
 
 from .bootstrap import Workspace
 from .botfixture import call, listen, post, posted, running_bot, slash, until

@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from whoknows.errors import StartupError
-from whoknows.rebuild import indexed_ids
-from whoknows.runtime import Runtime
-from whoknows.settings import load_from, manifest_path
-from whoknows.store import INDEX_DIR, STATE_FILE
+from whoknows.service.repair import indexed_ids
+from whoknows.service.runtime import Runtime
+from whoknows.app.settings import load_from, manifest_path
+from whoknows.storage.store import INDEX_DIR, STATE_FILE
 
 from .bootstrap import Api, Workspace
 from .botfixture import TIMEOUT_S, card_text, grant_command_rights, post, running_bot, settings_env, slash, until
@@ -80,8 +80,8 @@ async def test_rebuild_command_reads_everything_again(workspace: Workspace, tmp_
 def test_crash_between_store_and_index_commits_is_repaired_at_start(tmp_path: Path) -> None:
     """No server needed: the window a SIGKILL rarely hits, made on purpose (store committed, index not)."""
     from whoknows.core.events import ChannelUpdated, PostCreated, PostDeleted, PostEdited
-    from whoknows.rebuild import Outcome, mark_stopped, prepare
-    from whoknows.store import open_store
+    from whoknows.service.repair import Outcome, mark_stopped, prepare
+    from whoknows.storage.store import open_store
 
     with open_store(tmp_path) as store:
         store.pipeline.apply([ChannelUpdated("c", "t", "town", "O"), PostCreated("p1", "c", "u", "old words", 1),

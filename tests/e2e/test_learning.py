@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from whoknows.core.schedule import DAY_MS, latest_run, parse_schedule
-from whoknows.learning import PROP_CAPTURE, PROP_DIGEST
+from whoknows.app.learning import PROP_CAPTURE, PROP_DIGEST
 
 from .bootstrap import Workspace
 from .botfixture import call, card_text, post, running_bot, slash, until
@@ -140,7 +140,7 @@ async def test_digest_of_a_scripted_week_with_its_chart(workspace: Workspace, ma
                     and conv.post_facts([a1["id"]])[a1["id"]].accepted)
         await rt.learning.settled()
 
-        rt.learning.clock = lambda: start + 7 * DAY_MS  # a week that began right after the "before" posts
+        rt.services.clock = lambda: start + 7 * DAY_MS  # a week that began right after the "before" posts
         answer = await slash(workspace, "carol", room.id, "digest")
         assert "digest is in the learning thread" in answer["text"]
         thread = rt.learning.state.thread(room.id)
@@ -172,23 +172,23 @@ async def test_restart_in_the_middle_of_a_digest_does_not_post_it_twice(workspac
         await slash(workspace, "alice", room.id, "learn")
         created = [await post(workspace, "bob", room.id, f"{topic} runbook step {n}: drain {topic} first") for n in range(3)]
         await until(rt, lambda: all(rt.store.conversation.has_post(p["id"]) for p in created))
-        due = latest_run(parse_schedule("weekly:MON:09:00"), rt.learning.clock() + 7 * DAY_MS)
+        due = latest_run(parse_schedule("weekly:MON:09:00"), rt.services.clock() + 7 * DAY_MS)
         assert due is not None
 
         def crash(post_id: str) -> None:
             raise RuntimeError(f"simulated crash after posting {post_id}")
 
-        rt.learning.digests.after_post = crash
-        rt.learning.clock = lambda: due + 1000
+        rt.digests.after_post = crash
+        rt.services.clock = lambda: due + 1000
         with pytest.raises(RuntimeError, match="simulated crash"):
-            await rt.learning.digests.tick()
+            await rt.digests.tick()
         key = f"{room.id}:scheduled:{due}"
         assert (run := rt.learning.state.digest(key)) is not None and run.status == "posting"
 
     async with running_bot(workspace, tmp_path) as rt:
-        rt.learning.clock = lambda: due + 2000
-        await rt.learning.digests.tick()
-        await rt.learning.digests.tick()
+        rt.services.clock = lambda: due + 2000
+        await rt.digests.tick()
+        await rt.digests.tick()
         run = rt.learning.state.digest(key)
         thread = rt.learning.state.thread(room.id)
         assert run is not None and run.status == "done" and thread is not None

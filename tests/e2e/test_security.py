@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from whoknows import responder
+from whoknows.app import commands as responder
 
 from .bootstrap import Workspace
 from .botfixture import card_text, post, running_bot, slash, until

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from whoknows.backfill import Backfill, Checkpointed
+from whoknows.service.backfill import Backfill, Checkpointed
 from whoknows.core.events import Event, PostCreated
-from whoknows.state import ServiceState
+from whoknows.storage.state import ServiceState
 
 
 def _post(n: int) -> dict[str, Any]:

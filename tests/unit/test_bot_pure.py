@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from whoknows.commands import AboutMe, AboutPerson, Ask, ChannelSuggestions, Help, OptIn, OptOut, parse
+from whoknows.app.commands import AboutMe, AboutPerson, Ask, ChannelSuggestions, Help, OptIn, OptOut, parse
 from whoknows.errors import StartupError
-from whoknows.settings import Settings, env_name, load, manifest_path
-from whoknows.signing import BadSignature, sign, verify
-from whoknows.suggestions import channel_allows, quiet
+from whoknows.app.settings import Settings, env_name, load, manifest_path
+from whoknows.app.signing import BadSignature, sign, verify
+from whoknows.app.suggestions import channel_allows, quiet
 
 MANIFEST: dict[str, Any] = json.loads(manifest_path().read_text())
 ENV = {"WHOKNOWS_MATTERMOST_URL": "http://mm.example:8065/", "WHOKNOWS_BOT_TOKEN": "t0k"}
@@ -113,7 +113,7 @@ def _expert(user_id: str, *, bot: bool = False, opted_out: bool = False) -> Any:
 
 
 def test_suggestion_picks_at_most_three_never_the_asker_bots_opted_out_or_recently_named() -> None:
-    from whoknows.suggestions import pick
+    from whoknows.app.suggestions import pick
 
     experts = [_expert("asker"), _expert("bot", bot=True), _expert("out", opted_out=True), _expert("recent"),
                _expert("a"), _expert("b"), _expert("c"), _expert("d")]

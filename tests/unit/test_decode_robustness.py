@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from whoknows.adapters.mattermost_events import decode_channel, decode_event, decode_post
 from whoknows.core.events import ChannelUpdated, PostCreated, PostDeleted, PostEdited, ReactionAdded, TeamUpdated, UserUpdated
-from whoknows.runtime import Runtime
-from whoknows.settings import load, manifest_path
-from whoknows.state import ServiceState
-from whoknows.store import open_store
+from whoknows.service.runtime import Runtime
+from whoknows.app.settings import load, manifest_path
+from whoknows.storage.state import ServiceState
+from whoknows.storage.store import open_store
 
 BOT = "bot0000000000000000000000id"
 ALICE = "a1ice0000000000000000000id"
@@ -129,18 +129,17 @@ def make_runtime(data: Path) -> Runtime:
 async def test_one_failing_frame_handler_or_batch_never_stops_the_loop(tmp_path: Path, caplog: pytest.LogCaptureFixture,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     rt = make_runtime(tmp_path)
-    rt.bot_id = BOT
+    rt.presence.bot_id = BOT
     with open_store(tmp_path) as store:
-        rt.store, rt.state = store, ServiceState(":memory:")
-        rt._known_users.add(ALICE)
-        loop = asyncio.create_task(rt._apply_loop())
+        rt.attach(store, ServiceState(":memory:"), {ALICE})
+        loop = asyncio.create_task(rt.writer.run())
         try:
             await rt.submit([TeamUpdated("t1", "eng"), UserUpdated(ALICE, "alice")])
             await rt.drained(5)
             # A frame whose handling fails (the channel lookup cannot reach Mattermost) is logged and skipped.
             with caplog.at_level(logging.ERROR, "whoknows.runtime"):
-                await rt._on_frame(frame("posted", rest_post(id="p-unknown-channel")))
-                await rt._on_frame({"event": "posted", "data": "garbage"})
+                await rt.live.on_frame(frame("posted", rest_post(id="p-unknown-channel")))
+                await rt.live.on_frame({"event": "posted", "data": "garbage"})
             assert any("cannot handle websocket event" in r.getMessage() for r in caplog.records)
 
             # A whole batch that fails after the events (here: saving the state) is logged; the next batch is applied.
@@ -157,19 +156,19 @@ async def test_one_failing_frame_handler_or_batch_never_stops_the_loop(tmp_path:
 
             monkeypatch.setattr(store.pipeline, "flush", flaky_flush)
             with caplog.at_level(logging.ERROR, "whoknows.runtime"):
-                await rt._on_frame(frame("posted", rest_post(id="p2", message="first kafka")))
+                await rt.live.on_frame(frame("posted", rest_post(id="p2", message="first kafka")))
                 await rt.drained(5)
             assert any("cannot apply a batch" in r.getMessage() for r in caplog.records)
             assert not loop.done()
-            await rt._on_frame(frame("posted", rest_post(id="p3", message="second kafka")))
+            await rt.live.on_frame(frame("posted", rest_post(id="p3", message="second kafka")))
             await rt.drained(5)
             assert {h.post_id for h in store.index.search(["kafka"], limit=10)} == {"p2", "p3"}
         finally:
             loop.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await loop
-            for task in rt._tasks:
+            for task in rt.tasks:
                 task.cancel()
-            await asyncio.gather(*rt._tasks, return_exceptions=True)
+            await asyncio.gather(*rt.tasks, return_exceptions=True)
             rt.state.close()
             await rt.rest.close()

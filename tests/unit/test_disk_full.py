@@ -18,13 +18,12 @@ import pytest
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
-from whoknows.backfill import Checkpointed
+from whoknows.service.backfill import Checkpointed
 from whoknows.core.events import ChannelUpdated, PostCreated, PostDeleted
-from whoknows.learning import Learning
-from whoknows.runtime import Runtime
-from whoknows.settings import load_from, manifest_path
-from whoknows.state import Checkpoint, ServiceState
-from whoknows.store import INDEX_DIR, open_store
+from whoknows.service.runtime import Runtime
+from whoknows.app.settings import load_from, manifest_path
+from whoknows.storage.state import Checkpoint, ServiceState
+from whoknows.storage.store import INDEX_DIR, open_store
 
 DEV_FULL = Path("/dev/full")
 pytestmark = pytest.mark.skipif(not DEV_FULL.exists(), reason="needs /dev/full")
@@ -88,12 +87,10 @@ def settings() -> Any:
 async def test_the_bot_reports_a_full_disk_once_and_catches_up_when_space_is_back(
         tmp_path: Path, disk_full: Switch, caplog: pytest.LogCaptureFixture) -> None:
     rt = Runtime(settings(), tmp_path)
-    rt.disk_retry_s = 0.05
-    rt._known_users.add("u")  # no Mattermost here to introduce the author
-    with open_store(tmp_path) as rt.store:
-        rt.state = ServiceState.in_folder(tmp_path)
-        rt.learning = Learning(rt)
-        loop = asyncio.create_task(rt._apply_loop())
+    with open_store(tmp_path) as store:
+        rt.attach(store, ServiceState.in_folder(tmp_path), {"u"})  # no Mattermost here to introduce the author
+        rt.writer.disk_retry_s = 0.05
+        loop = asyncio.create_task(rt.writer.run())
         try:
             await rt.submit([ChannelUpdated("c", "t", "town", "O"), PostCreated("p1", "c", "u", "grafana panels", 1)])
             await rt.drained()
@@ -108,7 +105,7 @@ async def test_the_bot_reports_a_full_disk_once_and_catches_up_when_space_is_bac
                 assert len(errors) == 1 and errors[0].exc_info is None, [r.getMessage() for r in errors]
                 assert str(tmp_path / INDEX_DIR) in errors[0].getMessage() and "full" in errors[0].getMessage()
                 disk_full(False)  # the admin frees some space: no new event needed
-                await rt.wait_for(lambda: rt.disk_full is None, 5.0)
+                await rt.wait_for(lambda: rt.writer.disk_full is None, 5.0)
             assert found(rt.store, "kafka") == {"k0", "k1", "k2"}
             assert rt.state.checkpoint("c") == Checkpoint(9, "k2", False)
             assert [r.levelno for r in caplog.records if "space" in r.getMessage()] == [logging.ERROR, logging.INFO]

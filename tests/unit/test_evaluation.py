@@ -30,7 +30,7 @@ from whoknows.cli import main
 from whoknows.errors import UserError
 from whoknows.evaluation.baselines import popularity
 from whoknows.evaluation.replay import evaluate
-from whoknows.importer import import_export
+from whoknows.service.importer import import_export
 
 QA = "qa"
 RANDOM = "random"

@@ -10,21 +10,22 @@ import asyncio
 import json
 import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from whoknows.commands import Ask, parse
+from whoknows.app.commands import Ask, UseCases, command, parse
+from whoknows.app.digests import Digests
+from whoknows.app.learning import Learning
+from whoknows.app.ports import Presence, Services
+from whoknows.clock import fixed_clock
+from whoknows.service.offline import DirectFeed, KeptPosts, StorePermissions
 from whoknows.core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, Event, PostCreated, TeamUpdated, UserUpdated
-from whoknows.responder import command
-from whoknows.settings import Settings, load, manifest_path
-from whoknows.state import ServiceState
-from whoknows.store import Store, open_store
-
-if TYPE_CHECKING:
-    from whoknows.runtime import Runtime
+from whoknows.app.settings import Settings, load, manifest_path
+from whoknows.storage.state import ServiceState
+from whoknows.storage.store import Store, open_store
 
 NOW = 1_750_000_000_000
 ALICE, BOB, CAROL = "a1ice0000000000000000000id", "b0b00000000000000000000id", "car0100000000000000000000id"
@@ -43,44 +44,18 @@ NASTY = [
 ]
 
 
-class _Readable:
-    """Mattermost's answer to "which channels may this person read", taken from the store's memberships."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    async def of(self, user_id: str) -> frozenset[str]:
-        return self.store.conversation.readable_channels(user_id)
-
-
-class _Rest:
-    async def channel_member(self, channel_id: str, user_id: str) -> dict[str, Any] | None:
-        return None
-
-    async def create_post(self, channel_id: str, message: str, **_: Any) -> dict[str, Any]:
-        return {}
-
-
 class FakeRuntime:
-    """What responder.command uses of the Runtime, over a real store; Mattermost's parts are stand-ins."""
+    """The services the command path is handed, over a real store: the store's memberships stand in for
+    Mattermost's answer to "which channels may this person read", posts are kept in a list."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.state = ServiceState(":memory:")
-        self.readable = _Readable(store)
-        self.rest = _Rest()
-        self.http_port = 8077
-
-    async def submit(self, items: Sequence[Event]) -> None:
-        self.store.pipeline.apply(items)
-        self.store.pipeline.flush()
-
-    async def drained(self, timeout: float = 30.0) -> None:
-        return None
-
-    async def introduce(self, user_id: str) -> None:
-        return None
+        self.services = Services(settings, store, self.state, KeptPosts(), StorePermissions(store), DirectFeed(store), fixed_clock(NOW),
+                                 Presence(callback_url="http://127.0.0.1:8077"))
+        learning = Learning(self.services)
+        self.use_cases = UseCases(self.services, learning, Digests(self.services, learning))
 
 
 def seed(store: Store) -> None:
@@ -107,7 +82,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeRuntime]:
 
 def reply(rt: FakeRuntime, text: str, user_id: str = CAROL) -> dict[str, Any]:
     form = {"text": text, "user_id": user_id, "channel_id": "town0000000000000000000000", "team_id": "t1"}
-    return asyncio.run(command(cast("Runtime", rt), form))
+    return asyncio.run(command(rt.use_cases, form))
 
 
 def everything(answer: dict[str, Any]) -> str:

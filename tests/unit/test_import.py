@@ -26,7 +26,7 @@ from conftest import (
 )
 from whoknows.adapters.bulk_export import read_export
 from whoknows.errors import UserError
-from whoknows.importer import import_export
+from whoknows.service.importer import import_export
 
 GOOD: list[dict[str, Any]] = [
     version_line(),

@@ -26,7 +26,7 @@ from whoknows.core.cards import render_card
 from whoknows.core.events import Event
 from whoknows.core.index import ENGINES
 from whoknows.core.pipeline import MAX_INDEXED_CHARS, Pipeline
-from whoknows.core.whoosh_index import check_whoosh_distribution
+from whoknows.core.index.analysis import check_whoosh_distribution
 
 
 @pytest.fixture(params=ENGINES)

@@ -10,17 +10,17 @@ from datetime import datetime, timezone
 
 import pytest
 
-from whoknows.chart import drawable, render_topics
-from whoknows.commands import Ask, DigestNow, Learn, parse
+from whoknows.app.chart import drawable, render_topics
+from whoknows.app.commands import Ask, DigestNow, Learn, parse
 from whoknows.core.conversation import Conversation
 from whoknows.core.digest import assemble
 from whoknows.core.engine import Engine
 from whoknows.core.events import ChannelUpdated, Event, PostCreated, ReactionAdded, TeamUpdated, UserOptedOut, UserUpdated
 from whoknows.core.pipeline import Pipeline
 from whoknows.core.schedule import DAY_MS, Schedule, latest_run, parse_schedule
-from whoknows.core.whoosh_index import WhooshIndex
+from whoknows.core.index.whoosh_engine import WhooshIndex
 from whoknows.errors import StartupError
-from whoknows.settings import load, manifest_path
+from whoknows.app.settings import load, manifest_path
 
 UTC = timezone.utc
 MONDAY_9 = int(datetime(2026, 3, 9, 9, 0, tzinfo=UTC).timestamp() * 1000)

@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -19,13 +19,14 @@ from whoknows.core.conversation import Conversation
 from whoknows.core.engine import Engine, Ranking
 from whoknows.core.events import ChannelMemberAdded, ChannelUpdated, Event, PostCreated, TeamUpdated, UserUpdated
 from whoknows.core.pipeline import Pipeline
-from whoknows.core.whoosh_index import WhooshIndex
-from whoknows.settings import load, manifest_path
-from whoknows.state import ServiceState
-from whoknows.suggestions import _suggest
-
-if TYPE_CHECKING:
-    from whoknows.runtime import Runtime
+from whoknows.core.index.whoosh_engine import WhooshIndex
+from whoknows.app.settings import load, manifest_path
+from whoknows.storage.state import ServiceState
+from whoknows.app.suggestions import _suggest
+from whoknows.app.ports import Presence, Services
+from whoknows.clock import fixed_clock
+from whoknows.service.offline import DirectFeed, KeptPosts, StorePermissions
+from whoknows.storage.store import Store
 
 NOW = 1_750_000_000_000
 DAY = 86_400_000
@@ -116,42 +117,29 @@ def test_card_never_shows_what_the_caller_cannot_read(ws: Workspace, caller: int
 # -- inline suggestions ---------------------------------------------------------------------------
 
 
-class _RecordingEngine:
+class _RecordingEngine(Engine):
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        super().__init__(engine.conversation, engine.index, engine.weights)
         self.readable: list[frozenset[str]] = []
 
     def ask(self, text: str, *, readable: Collection[str] | None = None, **options: Any) -> Ranking:
         assert readable is not None, "a suggestion must never search every channel"
         self.readable.append(frozenset(readable))
-        return self.engine.ask(text, readable=readable, **options)
-
-
-class _Store:
-    def __init__(self, world: World) -> None:
-        self.conversation = world.conversation
-        self.engine = _RecordingEngine(world.engine)
-
-
-class _Rest:
-    def __init__(self) -> None:
-        self.posts: list[str] = []
-
-    async def create_post(self, channel_id: str, message: str, **_: Any) -> dict[str, Any]:
-        self.posts.append(message)
-        return {}
+        return super().ask(text, readable=readable, **options)
 
 
 class SuggestingRuntime:
-    """What `suggestions._suggest` uses of the Runtime; it posts into a list."""
+    """The services `suggestions._suggest` is handed, over the world's store; it posts into a list."""
 
     def __init__(self, world: World, channels: dict[str, ChannelUpdated]) -> None:
         env = {"WHOKNOWS_MATTERMOST_URL": "http://mm", "WHOKNOWS_BOT_TOKEN": "t", "WHOKNOWS_SUGGESTION_MIN_CONFIDENCE": "0"}
         self.settings = load(json.loads(manifest_path().read_text()), env)
         self.state = ServiceState(":memory:")
-        self.store = _Store(world)
-        self.channels = channels
-        self.rest = _Rest()
+        self.engine = _RecordingEngine(world.engine)
+        self.store = Store(world.conversation, world.index, world.pipeline, self.engine, "http://mm")
+        self.rest = KeptPosts()
+        self.services = Services(self.settings, self.store, self.state, self.rest, StorePermissions(self.store),
+                                 DirectFeed(self.store), fixed_clock(NOW), Presence(channels=channels))
 
 
 def suggest_under(ws: Workspace, world: World, channel: int, asker: int, words: list[str], extra: dict[str, ChannelUpdated] | None = None) -> SuggestingRuntime:
@@ -159,7 +147,7 @@ def suggest_under(ws: Workspace, world: World, channel: int, asker: int, words: 
     rt = SuggestingRuntime(world, channels)
     question = PostCreated("qpost", f"c{channel}", f"u{asker}", f"who knows about {' '.join(words)}?", NOW)
     try:
-        asyncio.run(_suggest(cast("Runtime", rt), question))
+        asyncio.run(_suggest(rt.services, question))
     finally:
         rt.state.close()
     return rt
@@ -175,9 +163,9 @@ def test_suggestion_draws_only_on_channels_every_member_can_read(ws: Workspace, 
         readers = set(ws.readers(channel)) | {asker}  # whoever posts in a channel is in it
         everyone_reads = set.intersection(*({f"c{c}" for c in range(len(ws.private)) if m in ws.readers(c)} for m in readers))
         everyone_reads.add(f"c{channel}")
-        for readable in rt.store.engine.readable:
+        for readable in rt.engine.readable:
             assert readable <= everyone_reads
-        for text in rt.rest.posts:
+        for text in (str(p["message"]) for p in rt.rest.posts):
             assert "@" not in text and not [m for m in unreadable_marks(ws, everyone_reads) if m in text]
     finally:
         world.close()
@@ -189,6 +177,6 @@ def test_suggestion_ignores_public_channels_of_other_teams() -> None:
     try:
         other_team = ChannelUpdated("elsewhere", "t2", "other-team-room", "O")
         rt = suggest_under(ws, world, 0, 0, ["kafka"], extra={"elsewhere": other_team})
-        assert all("elsewhere" not in readable for readable in rt.store.engine.readable)
+        assert all("elsewhere" not in readable for readable in rt.engine.readable)
     finally:
         world.close()

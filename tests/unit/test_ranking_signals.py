@@ -142,7 +142,7 @@ def test_outside_threads_the_next_messages_answer_a_matching_question() -> None:
     from whoknows.core.engine import Engine
     from whoknows.core.events import ChannelUpdated, PostCreated, UserUpdated
     from whoknows.core.pipeline import Pipeline
-    from whoknows.core.whoosh_index import WhooshIndex
+    from whoknows.core.index.whoosh_engine import WhooshIndex
 
     conv, index = Conversation(), WhooshIndex()
     pipeline = Pipeline(conv, index)

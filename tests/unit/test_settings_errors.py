@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from whoknows.errors import StartupError
-from whoknows.settings import env_name, load, manifest_path
+from whoknows.app.settings import env_name, load, manifest_path
 
 MANIFEST: dict[str, Any] = json.loads(manifest_path().read_text())
 SPECS: list[dict[str, Any]] = MANIFEST["settings_schema"]["settings"]

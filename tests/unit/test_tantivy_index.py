@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from whoknows.core.index import IndexedPost, index_exists, open_index
-from whoknows.core.tantivy_index import TantivyIndex
-from whoknows.core.whoosh_index import WhooshIndex
+from whoknows.core.index.tantivy_engine import TantivyIndex
+from whoknows.core.index.whoosh_engine import WhooshIndex
 
 
 @pytest.fixture

@@ -10,18 +10,30 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
 from .. import messages
 
-if TYPE_CHECKING:
-    from ..runtime import Runtime
-
 log = logging.getLogger("whoknows.http")
-_RUNNERS: dict[int, web.AppRunner] = {}
-RUNTIME: web.AppKey[object] = web.AppKey("runtime", object)
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """What the endpoints call: handed by the service, so this adapter knows no use case."""
+
+    command_token: Callable[[str], str | None]
+    """The slash command's token kept for a team, or None."""
+    command: Callable[[dict[str, str]], Awaitable[JSON]]
+    action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
+    trigger: str
+
+
+ENDPOINTS: web.AppKey[Endpoints] = web.AppKey("endpoints", Endpoints)
 
 
 def token_ok(expected: str | None, given: str) -> bool:
@@ -29,31 +41,27 @@ def token_ok(expected: str | None, given: str) -> bool:
 
 
 async def _command(request: web.Request) -> web.Response:
-    from ..responder import command
-
-    rt = cast("Runtime", request.app[RUNTIME])
+    ep = request.app[ENDPOINTS]
     form = {k: str(v) for k, v in (await request.post()).items()}
-    if not token_ok(rt.state.command_token(form.get("team_id", "")), form.get("token", "")):
+    if not token_ok(ep.command_token(form.get("team_id", "")), form.get("token", "")):
         log.warning("refused a slash command with a wrong token (team %s, user %s)", form.get("team_id"), form.get("user_id"))
         return web.json_response({"text": "unauthorized"}, status=401)
     try:
-        return web.json_response(await command(rt, form))
+        return web.json_response(await ep.command(form))
     except Exception:
         error_id = uuid.uuid4().hex[:8]
-        log.exception("error %s in /%s %r", error_id, rt.settings.command_trigger, form.get("text", "")[:200])
+        log.exception("error %s in /%s %r", error_id, ep.trigger, form.get("text", "")[:200])
         return web.json_response({"response_type": "ephemeral", "text": messages.internal_error(error_id)})
 
 
 async def _action(request: web.Request) -> web.Response:
-    from ..responder import action
-
-    rt = cast("Runtime", request.app[RUNTIME])
+    ep = request.app[ENDPOINTS]
     try:
-        body: dict[str, Any] = await request.json()
+        body: JSON = await request.json()
     except ValueError:
         return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
     try:
-        answer, status = await action(rt, body)
+        answer, status = await ep.action(body)
         return web.json_response(answer, status=status)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
@@ -61,22 +69,24 @@ async def _action(request: web.Request) -> web.Response:
         return web.json_response({"ephemeral_text": messages.internal_error(error_id)})
 
 
-async def serve(rt: Runtime) -> int:
-    """Starts the endpoints; returns the port actually bound."""
+@dataclass(frozen=True, slots=True)
+class Server:
+    port: int
+    """The port actually bound (0 in the settings picks one)."""
+    runner: web.AppRunner
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(host: str, port: int, endpoints: Endpoints) -> Server:
+    """Starts the endpoints."""
     app = web.Application(client_max_size=256 * 1024)
-    app[RUNTIME] = rt
+    app[ENDPOINTS] = endpoints
     app.router.add_post("/command", _command)
     app.router.add_post("/action", _action)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, rt.settings.http_host, rt.settings.http_port)
+    site = web.TCPSite(runner, host, port)
     await site.start()
-    port = int(runner.addresses[0][1])
-    _RUNNERS[id(rt)] = runner
-    return port
-
-
-async def shutdown(rt: Runtime) -> None:
-    runner = _RUNNERS.pop(id(rt), None)
-    if runner is not None:
-        await runner.cleanup()
+    return Server(int(runner.addresses[0][1]), runner)

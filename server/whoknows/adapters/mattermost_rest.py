@@ -8,12 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
 import httpx
 
+from ..clock import Clock, wall_clock
+from ..errors import ChatError
 from .retry import MAX_ATTEMPTS, backoff_delay, retryable
 
 log = logging.getLogger("whoknows.rest")
@@ -21,20 +22,21 @@ JSON: TypeAlias = dict[str, Any]
 PAGE = 200
 
 
-class MattermostError(Exception):
+class MattermostError(ChatError):
     def __init__(self, method: str, path: str, status: int, detail: str) -> None:
-        super().__init__(f"{method} {path} -> HTTP {status}: {detail[:300]}")
-        self.status = status
+        super().__init__(f"{method} {path} -> HTTP {status}: {detail[:300]}", status)
 
 
 class MattermostRest:
     def __init__(self, url: str, token: str, *, timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: random.Random | None = None,
+                 clock: Clock = wall_clock) -> None:
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/api/v4", headers={"Authorization": f"Bearer {token}"}, timeout=timeout, transport=transport
         )
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng or random.Random()
         self.retries = 0
         """How many requests were repeated after a 429 or 5xx (for the log and the tests)."""
@@ -49,7 +51,7 @@ class MattermostRest:
             if not retryable(response.status_code, method) or attempt == MAX_ATTEMPTS:
                 return response
             headers = response.headers
-            delay = backoff_delay(attempt, headers.get("Retry-After"), headers.get("X-Ratelimit-Reset"), time.time(), self._rng)
+            delay = backoff_delay(attempt, headers.get("Retry-After"), headers.get("X-Ratelimit-Reset"), self._clock() / 1000, self._rng)
             log.warning("Mattermost answered %s to %s %s; retrying in %.1f s (%d of %d)",
                         response.status_code, method, path, delay, attempt, MAX_ATTEMPTS - 1)
             self.retries += 1

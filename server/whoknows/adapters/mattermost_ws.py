@@ -10,12 +10,12 @@ import asyncio
 import json
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
 
+from ..clock import Clock, wall_clock
 from .retry import backoff_delay
 
 log = logging.getLogger("whoknows.websocket")
@@ -32,6 +32,7 @@ class MattermostWebsocket:
         token: str,
         on_frame: Callable[[Frame], Awaitable[None]],
         on_gap: Callable[[], Awaitable[None]],
+        clock: Clock = wall_clock,
     ) -> None:
         self.url = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/") + "/api/v4/websocket"
         self._headers = {"Authorization": f"Bearer {token}"}
@@ -45,6 +46,7 @@ class MattermostWebsocket:
         self.gaps = 0
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._rng = random.Random()
+        self._clock = clock
 
     async def run(self) -> None:
         """Reconnects forever, with jittered exponential backoff, never before the server's Retry-After."""
@@ -64,7 +66,7 @@ class MattermostWebsocket:
                 else:
                     failure = ""
                 attempt += 1
-                delay = backoff_delay(attempt, hints.get("Retry-After"), hints.get("X-Ratelimit-Reset"), time.time(), self._rng,
+                delay = backoff_delay(attempt, hints.get("Retry-After"), hints.get("X-Ratelimit-Reset"), self._clock() / 1000, self._rng,
                                       base=FIRST_BACKOFF_S, cap=MAX_BACKOFF_S)
                 if failure:
                     log.warning("websocket: %s; reconnecting in %.1f s", failure, delay)

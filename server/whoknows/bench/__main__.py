@@ -10,14 +10,15 @@ import json
 import random
 import os
 import shutil
-import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..importer import import_export
-from ..core.index import ENGINES, engine_folder
-from ..store import STATE_FILE, open_store
+from ..clock import fixed_clock, wall_clock
+from ..core.index import DEFAULT_ENGINE, ENGINES, engine_folder
+from ..service.importer import import_export
+from ..service.offline import offline_services, offline_settings
+from ..storage.store import STATE_FILE, open_store
 from .live import measure_lag
 from .references import build_references, time_queries
 from .report import markdown, verdicts
@@ -26,6 +27,8 @@ from .timing import Latencies, peak_rss_mb
 from .workspace import cached_workspace, label, parse_scale
 
 SITE_URL = "http://localhost:8065"
+BENCH_ENV = {"WHOKNOWS_MATTERMOST_URL": SITE_URL, "WHOKNOWS_HIGH_TRAFFIC_POSTS_PER_DAY": "1000000000"}
+"""plugin.json's defaults, except that no channel is too busy: every question takes the whole suggestion path."""
 
 
 def _folder_bytes(path: Path) -> int:
@@ -37,7 +40,7 @@ def _ratio(a: float, b: float) -> float:
 
 
 def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_seconds: float, references: bool, reuse: bool,
-        engine: str = "whoosh") -> dict[str, Any]:
+        engine: str = DEFAULT_ENGINE) -> dict[str, Any]:
     ws = cached_workspace(out, posts, seed)
     summary = ws.summary
     data = out / f"data-{label(posts)}-seed{seed}" if engine == "whoosh" else out / f"data-{label(posts)}-seed{seed}-{engine}"
@@ -68,16 +71,17 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
         topics = sampler.sample(topics, min(max_queries, len(topics)))
         questions = sampler.sample(questions, min(max_queries, len(questions)))
         public = store.conversation.readable_channels(None)
+        svc = offline_services(store, fixed_clock(now), settings=offline_settings(BENCH_ENV))
 
         command, suggestion = Latencies(), Latencies()
         for a in topics:  # warm-up: caches, templates, OS page cache
-            slash_command(store, a.text, a.caller, now=now, site_url=SITE_URL)
+            slash_command(svc, a.text, a.caller, now=now)
         suggested = 0
         for _ in range(rounds):
             for a in topics:
-                command.time(partial(slash_command, store, a.text, a.caller, now=now, site_url=SITE_URL))
+                command.time(partial(slash_command, svc, a.text, a.caller, now=now))
             for a in questions:
-                suggested += suggestion.time(partial(inline_suggestion, store, a, public, now=now)) is not None
+                suggested += suggestion.time(partial(inline_suggestion, svc, a, public, now=now)) is not None
         result["command"], result["suggestion"] = command.figures(), suggestion.figures()
         result["suggested"] = f"{suggested // rounds}/{len(questions)}"
 
@@ -97,7 +101,8 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
         channels = sorted(public)
         users = who
         lag = asyncio.run(measure_lag(store, texts, channels, users, start_at=now, rate=100.0, seconds=live_seconds,
-                                      seed=seed, nonce=int(time.time())))
+                                      seed=seed, nonce=wall_clock() // 1000))
+        svc.state.close()
         result["live"] = {"rate": 100, "seconds": live_seconds, "lag": lag.lag.figures(), "apply": lag.apply.figures(),
                           "missing": lag.missing, "mean_batch": round(sum(lag.batch_sizes) / max(1, len(lag.batch_sizes)), 1)}
     result["rss_before_references_mb"] = peak_rss_mb()

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from ..core.events import PostCreated
 from ..core.questions import is_question
-from ..store import Store
-from ..suggestions import DAY_MS
+from ..storage.store import Store
+from ..app.suggestions import DAY_MS
 from .timing import Latencies
 
 POLL_SECONDS = 0.01

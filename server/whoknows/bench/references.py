@@ -16,7 +16,7 @@ from typing import Any
 from ..adapters.bulk_export import read_export
 from ..core.events import PostCreated
 from ..core.pipeline import MAX_INDEXED_CHARS
-from ..core.whoosh_index import ANALYZER
+from ..core.index.analysis import ANALYZER
 from .scenarios import Retrieval
 from .timing import Latencies
 

@@ -7,19 +7,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .. import messages
-from ..commands import Ask, parse
-from ..core.cards import Card, reason, render, render_card
-from ..core.questions import is_question
+from ..app.commands import Ask, parse
+from ..app.ports import Services
+from ..app.replies import ranked_card
+from ..app.suggestions import compose, wanted
+from ..core.cards import Card
+from ..core.events import PostCreated
 from ..core.query import analyse
-from ..store import Store
-from ..suggestions import DAY_MS, MINUTE_MS, pick
-
-CARD_PEOPLE = 3
-"""plugin.json CardPeople default."""
-MIN_CONFIDENCE = 0.3
-"""plugin.json SuggestionMinConfidence default."""
-PERSON_QUIET_MS = 60 * MINUTE_MS
+from ..storage.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,38 +33,26 @@ def callers(store: Store, count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(people, min(count, len(people)))
 
 
-def slash_command(store: Store, text: str, caller: str, *, now: int, site_url: str) -> Card | None:
-    """`/whoknows <text>` as responder.topic_card answers it, with the store's readable channels
-    standing in for the (cached) Mattermost lookup. None when the text is no topic."""
+def slash_command(svc: Services, text: str, caller: str, *, now: int) -> Card | None:
+    """`/whoknows <text>` through the command's parse and replies.ranked_card (what topic_card shows), with
+    the store's readable channels standing in for the (cached) Mattermost lookup. None when the text is no topic."""
     cmd = parse(text)
     if not isinstance(cmd, Ask):
         return None
-    conv = store.conversation
-    readable = conv.readable_channels(caller)
-    ranking = store.engine.ask(cmd.topic, now=now, readable=readable, exclude=[caller], limit=CARD_PEOPLE)
-    if not ranking.topic.terms:
-        return None
-    channels = conv.channel_team([e.post.channel_id for x in ranking.experts for e in x.evidence])
-    return render_card(ranking, channels, now=now, site_url=site_url)
+    store = svc.store
+    page, card = ranked_card(store, cmd.topic, caller, store.conversation.readable_channels(caller), now=now,
+                             limit=svc.settings.card_people, site_url=svc.settings.mattermost_url)
+    return card if page.topic.terms else None
 
 
-def inline_suggestion(store: Store, asked: Asked, public: frozenset[str], *, now: int) -> str | None:
-    """A new root question in a channel, as runtime + suggestions.wanted/_suggest handle it (the channel's
-    busyness check, the question test, the ranking, the policy, the note). None when nothing is suggested."""
-    conv = store.conversation
-    conv.channel_posts_since(asked.channel_id, now - DAY_MS)
-    if not is_question(asked.text):
+def inline_suggestion(svc: Services, asked: Asked, public: frozenset[str], *, now: int) -> str | None:
+    """A new root question in a channel, through suggestions.wanted and suggestions.compose (the channel's
+    busyness, the question test, the ranking, the policy, the note). None when nothing is suggested."""
+    post = PostCreated("bench-question", asked.channel_id, asked.caller, asked.text, now)
+    if not wanted(svc, post, now):
         return None
-    readable = public | {asked.channel_id}
-    ranking = store.engine.ask(asked.text, now=now, readable=readable, exclude=[asked.caller], limit=10)
-    if ranking.confidence < MIN_CONFIDENCE:
-        return None
-    chosen = pick(ranking.experts, asked.caller, {}, now, PERSON_QUIET_MS)
-    if not chosen:
-        return None
-    topic = ranking.topic.label
-    people = [{"name": e.person.display_name or e.person.username, "username": e.person.username, "reason": reason(e, topic, now)} for e in chosen]
-    return render("suggestion.md.j2", intro=messages.suggestion_intro(), people=people)
+    note = compose(svc, post, public | {asked.channel_id}, now)
+    return note[0] if note is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from .conversation_schema import MIGRATIONS
+from .migrations import migrate
 from .questions import is_question
 from .events import (
     ChannelMemberAdded,
@@ -42,31 +44,6 @@ ACTIVITY_HALF_LIFE_MS = 14 * 24 * 3600 * 1000
 
 NON_ANSWER_ACTIVITY = 0.5
 """A question or a post outside a thread shows presence; answering others shows helping: it counts double."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS teams(team_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS channels(channel_id TEXT PRIMARY KEY, team_id TEXT NOT NULL, name TEXT NOT NULL,
-  display_name TEXT NOT NULL, type TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, username TEXT NOT NULL, display_name TEXT NOT NULL,
-  is_bot INTEGER NOT NULL, deactivated INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS users_by_name ON users(username);
-CREATE TABLE IF NOT EXISTS members(channel_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY(channel_id, user_id));
-CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, user_id TEXT NOT NULL,
-  root_id TEXT NOT NULL, create_at INTEGER NOT NULL, edit_at INTEGER NOT NULL, message TEXT NOT NULL,
-  is_answer INTEGER NOT NULL, is_question INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
-CREATE INDEX IF NOT EXISTS posts_by_user ON posts(user_id, create_at);
-CREATE INDEX IF NOT EXISTS posts_by_channel ON posts(channel_id, create_at);
-CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji_name TEXT NOT NULL,
-  create_at INTEGER NOT NULL, PRIMARY KEY(post_id, user_id, emoji_name));
-CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
-  first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, decayed REAL NOT NULL, decayed_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS optouts(user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS erased(user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rejections(user_id TEXT NOT NULL, topic TEXT NOT NULL, by_user_id TEXT NOT NULL,
-  at INTEGER NOT NULL, PRIMARY KEY(user_id, topic, by_user_id));
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class PostFacts:
@@ -122,7 +99,11 @@ class Conversation:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            migrate(self.db, MIGRATIONS, name=f"the conversation store {path}")
+        except BaseException:
+            self.db.close()
+            raise
         self.opted_out_by_default = opted_out_by_default
         self._channels: set[str] | None = None
 

@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
 from whoknows.errors import UserError
+
+from .html_text import html_to_text as html_to_text  # re-exported: callers and tests read it here
 
 CHANNEL = "qa"
 DELETED = "deleted"
@@ -31,11 +32,6 @@ ACCEPT_DELAY_MS = 1000
 """The dump has no accept time, so the check mark lands one second after the answer."""
 TOPIC_MIN_QUESTIONS = 10
 TOPIC_MIN_ACCEPTED = 2
-
-_PARAGRAPH_TAGS = frozenset(
-    {"p", "pre", "blockquote", "ul", "ol", "dl", "table", "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
-)
-_LINE_TAGS = frozenset({"li", "tr", "div", "dt", "dd"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,75 +69,6 @@ class _Reply:
     id: int
     user: str
     message: str
-
-
-class _TextExtractor(HTMLParser):
-    """HTML to plain text: keeps code, turns blocks into line breaks, collapses other whitespace."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self._parts: list[str] = []
-        self._tail = ""  # the last two characters written
-        self._pre = 0
-        self._space = False  # a space is owed before the next word on this line
-
-    def _emit(self, text: str) -> None:
-        if text:
-            self._parts.append(text)
-            self._tail = (self._tail + text)[-2:]
-
-    def _break(self, newlines: int) -> None:
-        """Ends the line so the output ends with `newlines` line breaks (nothing at the start)."""
-        self._space = False
-        if self._parts:
-            have = len(self._tail) - len(self._tail.rstrip("\n"))
-            self._emit("\n" * max(0, newlines - have))
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            have = len(self._tail) - len(self._tail.rstrip("\n"))
-            self._break(min(have + 1, 2))
-        elif tag in _PARAGRAPH_TAGS:
-            self._break(2)
-            if tag == "pre":
-                self._pre += 1
-        elif tag in _LINE_TAGS:
-            self._break(1)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _PARAGRAPH_TAGS:
-            if tag == "pre":
-                self._pre = max(0, self._pre - 1)
-            self._break(2)
-        elif tag in _LINE_TAGS:
-            self._break(1)
-
-    def handle_data(self, data: str) -> None:
-        if self._pre:
-            self._emit(data)
-            return
-        if data[:1].isspace():
-            self._space = True
-        for index, word in enumerate(data.split()):
-            if index:
-                self._space = True
-            if self._space and self._tail and not self._tail.endswith("\n"):
-                self._emit(" ")
-            self._space = False
-            self._emit(word)
-        if data[-1:].isspace():
-            self._space = True
-
-    def text(self) -> str:
-        return "".join(self._parts).strip("\n").rstrip()
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of a post body: tags dropped, entities decoded, code and line structure kept."""
-    extractor = _TextExtractor()
-    extractor.feed(html)
-    extractor.close()
-    return extractor.text()
 
 
 def parse_tags(raw: str) -> tuple[str, ...]:
@@ -212,7 +139,6 @@ def _user(row: dict[str, str], name: str, path: Path) -> str:
     if not row.get(name, "").strip():
         return DELETED
     return f"u{_int(row, name, path)}"
-
 
 
 @dataclass(frozen=True, slots=True)

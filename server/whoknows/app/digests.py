@@ -13,19 +13,18 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import messages
-from .core.cards import cut, quote, render
-from .core.digest import Digest, assemble
-from .core.schedule import DAY_MS, latest_run, parse_schedule
-from .errors import UserError
-from .learning import PROP_DIGEST
-from .learning_state import DigestRun
-
-if TYPE_CHECKING:
-    from .learning import Learning
+from .. import messages
+from ..core.cards import cut, quote, render
+from ..core.digest import Digest, assemble
+from ..core.schedule import DAY_MS, latest_run, parse_schedule
+from ..errors import UserError
+from ..storage.learning_state import DigestRun
+from .learning import PROP_DIGEST, Learning
+from .ports import Services
 
 log = logging.getLogger("whoknows.digests")
 TICK_SECONDS = 60.0
@@ -36,11 +35,16 @@ def day_label(ms: int) -> str:
     return f"{d:%a} {d.day} {d:%b}"
 
 
+@dataclass(frozen=True, slots=True)
+class DigestNow:
+    """`digest`: this channel's digest, now."""
+
+
 class Digests:
-    def __init__(self, learning: Learning) -> None:
+    def __init__(self, svc: Services, learning: Learning) -> None:
+        self.svc = svc
         self.learning = learning
-        self.rt = learning.rt
-        self.schedule = parse_schedule(self.rt.settings.digest_schedule)
+        self.schedule = parse_schedule(svc.settings.digest_schedule)
         self.after_post: Callable[[str], None] | None = None
         """Test hook, called with the new digest's post id before the run is saved as done (a crash there)."""
         self.wake = asyncio.Event()
@@ -48,7 +52,7 @@ class Digests:
 
     async def run(self) -> None:
         """The schedule: checks once a minute (or when woken) for due digests, once history is read."""
-        await self.rt.backfilled.wait()
+        await self.svc.presence.backfilled.wait()
         while True:
             try:
                 await self.tick()
@@ -60,40 +64,40 @@ class Digests:
 
     async def tick(self) -> list[DigestRun]:
         """Posts every scheduled digest that is due and not posted yet; returns the runs it looked at."""
-        now = self.learning.clock()
+        now = self.svc.clock()
         due = latest_run(self.schedule, now)
         if due is None:
             return []
         runs = []
         for thread in self.learning.state.active_threads():
-            if thread.created_at < due and thread.channel_id in self.rt.indexed:
+            if thread.created_at < due and thread.channel_id in self.svc.presence.indexed:
                 key = f"{thread.channel_id}:scheduled:{due}"
                 runs.append(await self.post(thread.channel_id, due - self.schedule.period_ms, due, key))
         return runs
 
     async def on_demand(self, channel_id: str) -> str:
         """`/whoknows digest`: the period up to now, posted now."""
-        if channel_id not in self.rt.indexed:
+        if channel_id not in self.svc.presence.indexed:
             raise UserError(messages.learning_not_here())
-        now = self.learning.clock()
+        now = self.svc.clock()
         run = await self.post(channel_id, now - self.schedule.period_ms, now, f"{channel_id}:now:{now}")
         if run.status == "skipped":
             return messages.digest_nothing(self.schedule.period_ms // DAY_MS)
         return messages.digest_posted(self.learning.link(channel_id, run.post_id))
 
     def assemble(self, channel_id: str, start: int, end: int) -> Digest:
-        conv = self.rt.store.conversation
+        conv = self.svc.store.conversation
         captured = {c.post_id: c.flagged_by for c in self.learning.state.captures_between(channel_id, start, end)}
-        digest = assemble(conv, self.rt.store.index, channel_id, start, end, captured)
+        digest = assemble(conv, self.svc.store.index, channel_id, start, end, captured)
         people = conv.people(digest.people())
         hidden = frozenset(u for u, p in people.items() if p.opted_out or p.is_bot or p.deactivated)
-        return assemble(conv, self.rt.store.index, channel_id, start, end, captured, hidden=hidden) if hidden else digest
+        return assemble(conv, self.svc.store.index, channel_id, start, end, captured, hidden=hidden) if hidden else digest
 
     async def render(self, digest: Digest) -> tuple[str, bytes]:
         """The digest's text and its chart (empty bytes when the period had no topics; drawn off the loop)."""
         from .chart import render_topics
 
-        conv = self.rt.store.conversation
+        conv = self.svc.store.conversation
         people = conv.people(digest.people())
         names = {u: p.display_name or p.username for u, p in people.items()}
         _, channel = conv.channel_team([digest.channel_id]).get(digest.channel_id, ("", digest.channel_id))
@@ -118,7 +122,7 @@ class Digests:
 
     async def post(self, channel_id: str, start: int, end: int, key: str) -> DigestRun:
         """Posts the digest of [start, end) once for `key`, however often it is asked or restarted."""
-        state, rest = self.learning.state, self.rt.rest
+        state, chat = self.learning.state, self.svc.chat
         async with self._lock:
             run = state.digest(key)
             if run is not None and run.status in ("done", "skipped"):
@@ -139,9 +143,9 @@ class Digests:
             run = DigestRun(key, channel_id, start, end, "", "posting")
             state.put_digest(run)
             text, chart = await self.render(digest)
-            file_ids = [await rest.upload_file(channel_id, "learning-digest.png", chart, "image/png")] if chart else []
+            file_ids = [await chat.upload_file(channel_id, "learning-digest.png", chart, "image/png")] if chart else []
             props: dict[str, Any] = {PROP_DIGEST: key}
-            post = await rest.create_post(channel_id, text, root_id=thread.root_id, props=props, file_ids=file_ids)
+            post = await chat.create_post(channel_id, text, root_id=thread.root_id, props=props, file_ids=file_ids)
             if self.after_post is not None:
                 self.after_post(str(post["id"]))
             run = replace(run, post_id=str(post["id"]), status="done")
@@ -150,4 +154,4 @@ class Digests:
             return run
 
 
-__all__ = ["Digests", "day_label"]
+__all__ = ["DigestNow", "Digests", "day_label"]

@@ -1,7 +1,7 @@
 """Pinned team learning threads: one per channel, fed by reactions with the learning emoji.
 
-The runtime hands every applied batch to `notice`; the captures, edits and deletions it cares about are
-handled in order by one worker, through the REST adapter. Every bot post carries an idempotency key in its
+The service hands every applied batch to `notice`; the captures, edits and deletions it cares about are
+handled in order by one worker, through the chat port. Every bot post carries an idempotency key in its
 props, and intent is saved before posting, so a restart never posts a capture twice (see learning_state).
 """
 
@@ -10,25 +10,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
-from . import messages
-from .adapters.mattermost_rest import MattermostError
-from .commands import Learn
-from .core.cards import cut, permalink, quote, render
-from .core.conversation import PostFacts
-from .core.events import Event, PostDeleted, PostEdited, ReactionAdded
-from .core.schedule import parse_schedule
-from .errors import UserError
-from .learning_state import Capture, LearningState, Thread
-
-if TYPE_CHECKING:
-    from .digests import Digests
-    from .runtime import Runtime
+from .. import messages
+from ..core.cards import cut, permalink, quote, render
+from ..core.conversation import PostFacts
+from ..core.events import Event, PostDeleted, PostEdited, ReactionAdded
+from ..core.schedule import parse_schedule
+from ..errors import ChatError, UserError
+from ..storage.learning_state import Capture, LearningState, Thread
+from .ports import Services
 
 log = logging.getLogger("whoknows.learning")
 PROP_THREAD = "whoknows_learning_thread"
@@ -37,23 +31,22 @@ PROP_DIGEST = "whoknows_digest"
 RECENT_POSTS = 200
 
 
-def wall_clock_ms() -> int:
-    return int(time.time() * 1000)
+@dataclass(frozen=True, slots=True)
+class Learn:
+    """`learn [title]` (the channel's learning thread) or `learn off` (retire it)."""
+
+    title: str = ""
+    off: bool = False
 
 
 class Learning:
-    def __init__(self, rt: Runtime) -> None:
-        from .digests import Digests
-
-        self.rt = rt
-        self.state = LearningState(rt.state.db)
-        self.clock: Callable[[], int] = wall_clock_ms
-        """Injectable: tests drive digests and thread times with a fake clock."""
-        self.emoji = rt.settings.learning_emoji
-        self.since = self.state.since(wall_clock_ms())
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.state = LearningState(svc.state.db)
+        self.emoji = svc.settings.learning_emoji
+        self.since = self.state.since(svc.clock())
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._lock = asyncio.Lock()
-        self.digests: Digests = Digests(self)
 
     # -- the observer hook and its worker -----------------------------------------------------------
 
@@ -68,9 +61,7 @@ class Learning:
         await self._queue.join()
 
     async def run(self) -> None:
-        await asyncio.gather(self._work(), self.digests.run())
-
-    async def _work(self) -> None:
+        """The worker: handles what `notice` queued, in order."""
         while True:
             event = await self._queue.get()
             try:
@@ -89,14 +80,14 @@ class Learning:
     # -- threads ----------------------------------------------------------------------------------
 
     def link(self, channel_id: str, post_id: str) -> str:
-        team, _ = self.rt.store.conversation.channel_team([channel_id]).get(channel_id, ("", ""))
-        return permalink(self.rt.settings.mattermost_url, team, post_id)
+        team, _ = self.svc.store.conversation.channel_team([channel_id]).get(channel_id, ("", ""))
+        return permalink(self.svc.settings.mattermost_url, team, post_id)
 
     def _root_text(self, channel_id: str, title: str) -> str:
-        _, name = self.rt.store.conversation.channel_team([channel_id]).get(channel_id, ("", channel_id))
-        schedule = parse_schedule(self.rt.settings.digest_schedule).describe()
+        _, name = self.svc.store.conversation.channel_team([channel_id]).get(channel_id, ("", channel_id))
+        schedule = parse_schedule(self.svc.settings.digest_schedule).describe()
         return render("learning_root.md.j2", title=quote(title), channel=name, emoji=self.emoji, schedule=schedule,
-                      trigger=self.rt.settings.command_trigger)
+                      trigger=self.svc.settings.command_trigger)
 
     async def ensure_thread(self, channel_id: str, title: str = "") -> tuple[Thread, bool]:
         """The channel's active thread; created and pinned when there is none (True: just created)."""
@@ -109,28 +100,28 @@ class Learning:
                 if found:
                     thread = replace(known, root_id=found, status="active")
                     self.state.put_thread(thread)
-                    await self.rt.rest.pin(found)
+                    await self.svc.chat.pin(found)
                     return thread, True
             title = title or (known.title if known is not None and known.status == "creating" else messages.LEARNING_TITLE)
-            self.state.put_thread(Thread(channel_id, "", title, self.clock(), "creating"))
-            post = await self.rt.rest.create_post(channel_id, self._root_text(channel_id, title), props={PROP_THREAD: channel_id})
-            thread = Thread(channel_id, str(post["id"]), title, self.clock(), "active")
+            self.state.put_thread(Thread(channel_id, "", title, self.svc.clock(), "creating"))
+            post = await self.svc.chat.create_post(channel_id, self._root_text(channel_id, title), props={PROP_THREAD: channel_id})
+            thread = Thread(channel_id, str(post["id"]), title, self.svc.clock(), "active")
             self.state.put_thread(thread)
-            await self.rt.rest.pin(thread.root_id)
+            await self.svc.chat.pin(thread.root_id)
             log.info("learning thread %s created in channel %s", thread.root_id, channel_id)
             return thread, True
 
     async def _find_recent(self, channel_id: str, prop: str, value: str) -> str:
-        page = await self.rt.rest.posts_before(channel_id, "")
-        return _bot_post_with(list((page.get("posts") or {}).values()), self.rt.bot_id, prop, value)
+        page = await self.svc.chat.posts_before(channel_id, "")
+        return _bot_post_with(list((page.get("posts") or {}).values()), self.svc.presence.bot_id, prop, value)
 
     async def find_reply(self, root_id: str, prop: str, value: str) -> str:
         """The bot's post in a thread carrying this idempotency key, or ""."""
-        return _bot_post_with(await self.rt.rest.thread(root_id), self.rt.bot_id, prop, value)
+        return _bot_post_with(await self.svc.chat.thread(root_id), self.svc.presence.bot_id, prop, value)
 
     async def command(self, cmd: Learn, user_id: str, channel_id: str) -> str:
         """`/whoknows learn [title]` and `/whoknows learn off`."""
-        if channel_id not in self.rt.indexed:
+        if channel_id not in self.svc.presence.indexed:
             raise UserError(messages.learning_not_here())
         known = self.state.thread(channel_id)
         if known is None or known.status != "active":
@@ -143,37 +134,36 @@ class Learning:
             if not await self._is_channel_admin(channel_id, user_id):
                 raise UserError(messages.learning_not_admin(link))
             if cmd.off:
-                with contextlib.suppress(MattermostError):  # already unpinned or deleted by hand: retire all the same
-                    await self.rt.rest.pin(known.root_id, False)
+                with contextlib.suppress(ChatError):  # already unpinned or deleted by hand: retire all the same
+                    await self.svc.chat.pin(known.root_id, False)
                 self.state.put_thread(replace(known, status="retired"))
                 return messages.learning_retired()
             self.state.put_thread(replace(known, title=cmd.title))
-            await self.rt.rest.patch_post(known.root_id, self._root_text(channel_id, cmd.title))
+            await self.svc.chat.patch_post(known.root_id, self._root_text(channel_id, cmd.title))
             return messages.learning_retitled(link)
-        with contextlib.suppress(MattermostError):  # someone may have unpinned it by hand
-            await self.rt.rest.pin(known.root_id)
+        with contextlib.suppress(ChatError):  # someone may have unpinned it by hand
+            await self.svc.chat.pin(known.root_id)
         return messages.learning_exists(link)
 
     async def _is_channel_admin(self, channel_id: str, user_id: str) -> bool:
-        member = await self.rt.rest.channel_member(channel_id, user_id) or {}
-        return "channel_admin" in str(member.get("roles", "")).split() or bool(member.get("scheme_admin"))
+        return await self.svc.permissions.is_channel_admin(channel_id, user_id)
 
     # -- captures ---------------------------------------------------------------------------------
 
     async def _capture_text(self, facts: PostFacts, flagged_by: Sequence[str]) -> str:
         for user_id in flagged_by:
-            await self.rt.introduce(user_id)
-        people = self.rt.store.conversation.people([facts.user_id, *flagged_by])
+            await self.svc.feed.introduce(user_id)
+        people = self.svc.store.conversation.people([facts.user_id, *flagged_by])
         author = people[facts.user_id]
         return render("learning_capture.md.j2", snippet=quote(cut(facts.message)), author=author.display_name or author.username,
                       username=author.username, flaggers=[people[u].username for u in flagged_by],
                       link=self.link(facts.channel_id, facts.post_id), emoji=self.emoji)
 
     async def _capture(self, r: ReactionAdded) -> None:
-        if r.user_id == self.rt.bot_id or (r.create_at and r.create_at < self.since):
+        if r.user_id == self.svc.presence.bot_id or (r.create_at and r.create_at < self.since):
             return  # the bot's own, or history from before learning threads existed here
-        facts = self.rt.store.conversation.post_facts([r.post_id]).get(r.post_id)
-        if facts is None or facts.channel_id not in self.rt.indexed:
+        facts = self.svc.store.conversation.post_facts([r.post_id]).get(r.post_id)
+        if facts is None or facts.channel_id not in self.svc.presence.indexed:
             return  # not indexed: direct messages, excluded channels, bots' posts
         known = self.state.thread(facts.channel_id)
         if known is not None and known.status == "retired":
@@ -185,11 +175,11 @@ class Learning:
             if r.user_id not in capture.flagged_by:
                 capture = replace(capture, flagged_by=(*capture.flagged_by, r.user_id))
                 self.state.put_capture(capture)
-                await self.rt.rest.patch_post(capture.reply_id, await self._capture_text(facts, capture.flagged_by))
+                await self.svc.chat.patch_post(capture.reply_id, await self._capture_text(facts, capture.flagged_by))
             return
         thread, _ = await self.ensure_thread(facts.channel_id)
         if capture is None:
-            capture = Capture(r.post_id, facts.channel_id, "", (r.user_id,), r.create_at or self.clock(), "posting")
+            capture = Capture(r.post_id, facts.channel_id, "", (r.user_id,), r.create_at or self.svc.clock(), "posting")
             self.state.put_capture(capture)
         else:
             found = await self.find_reply(thread.root_id, PROP_CAPTURE, r.post_id)
@@ -197,16 +187,16 @@ class Learning:
                 self.state.put_capture(replace(capture, reply_id=found, status="done"))
                 return
         text = await self._capture_text(facts, capture.flagged_by)
-        reply = await self.rt.rest.create_post(facts.channel_id, text, root_id=thread.root_id, props={PROP_CAPTURE: r.post_id})
+        reply = await self.svc.chat.create_post(facts.channel_id, text, root_id=thread.root_id, props={PROP_CAPTURE: r.post_id})
         self.state.put_capture(replace(capture, reply_id=str(reply["id"]), status="done"))
         log.info("captured post %s into learning thread %s", r.post_id, thread.root_id)
 
     async def _follow(self, post_id: str) -> None:
         capture = self.state.capture(post_id)
-        facts = self.rt.store.conversation.post_facts([post_id]).get(post_id)
+        facts = self.svc.store.conversation.post_facts([post_id]).get(post_id)
         if capture is None or capture.status != "done" or facts is None:
             return
-        await self.rt.rest.patch_post(capture.reply_id, await self._capture_text(facts, capture.flagged_by))
+        await self.svc.chat.patch_post(capture.reply_id, await self._capture_text(facts, capture.flagged_by))
 
     async def _forget(self, post_id: str) -> None:
         capture = self.state.capture(post_id)
@@ -218,8 +208,8 @@ class Learning:
             reply_id = await self.find_reply(thread.root_id, PROP_CAPTURE, post_id)
         if reply_id:
             try:
-                await self.rt.rest.delete_post(reply_id)
-            except MattermostError as error:
+                await self.svc.chat.delete_post(reply_id)
+            except ChatError as error:
                 if error.status != 404:
                     raise
         self.state.put_capture(replace(capture, status="removed"))
@@ -234,4 +224,4 @@ def _bot_post_with(posts: Sequence[dict[str, Any]], bot_id: str, prop: str, valu
     return ""
 
 
-__all__ = ["Learning", "PROP_CAPTURE", "PROP_DIGEST", "PROP_THREAD"]
+__all__ = ["Learn", "Learning", "PROP_CAPTURE", "PROP_DIGEST", "PROP_THREAD"]

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping, Sequence
 
-from . import messages
-from .core.cards import reason, render
-from .core.events import PostCreated
-from .core.questions import is_question
-from .core.ranking import Expert
-
-if TYPE_CHECKING:
-    from .runtime import Runtime
+from .. import messages
+from ..core.cards import reason, render
+from ..core.events import ChannelUpdated, PostCreated
+from ..core.questions import is_question
+from ..core.ranking import Expert
+from .ports import Services
 
 log = logging.getLogger("whoknows.suggestions")
 MAX_PEOPLE = 3
@@ -51,18 +48,18 @@ def pick(experts: Sequence[Expert], asker: str, last_named: Mapping[str, int | N
     return out
 
 
-async def suggest(rt: Runtime, post: PostCreated) -> None:
+async def suggest(svc: Services, post: PostCreated) -> None:
     """Runs after a live root post was applied; never raises (errors are logged with an id)."""
     try:
-        await _suggest(rt, post)
+        await _suggest(svc, post)
     except Exception:
         log.exception("error %s: suggestion for post %s", uuid.uuid4().hex[:8], post.post_id)
 
 
-def wanted(rt: Runtime, post: PostCreated, now: int) -> bool:
+def wanted(svc: Services, post: PostCreated, now: int) -> bool:
     """Decided as the post is applied (so a later switch of the channel does not change it)."""
-    s, state = rt.settings, rt.state
-    busy = rt.store.conversation.channel_posts_since(post.channel_id, now - DAY_MS)
+    s, state = svc.settings, svc.state
+    busy = svc.store.conversation.channel_posts_since(post.channel_id, now - DAY_MS)
     if not channel_allows(s.suggestions, state.channel_suggestions(post.channel_id), busy, s.high_traffic_posts_per_day):
         return False
     if quiet(state.last(f"channel:{post.channel_id}"), now, int(s.suggestion_channel_minutes * MINUTE_MS)):
@@ -73,30 +70,40 @@ def wanted(rt: Runtime, post: PostCreated, now: int) -> bool:
     return True
 
 
-async def _suggest(rt: Runtime, post: PostCreated) -> None:
-    s, state = rt.settings, rt.state
-    from .runtime import now_ms
-
-    now = now_ms()
-    # Everyone in the channel sees the note: evidence only from this team's public channels and this channel.
-    here = rt.channels.get(post.channel_id)
+def scope(channels: Mapping[str, ChannelUpdated], channel_id: str) -> frozenset[str]:
+    """Everyone in the channel sees the note: evidence only from this team's public channels and this channel."""
+    here = channels.get(channel_id)
     team = here.team_id if here is not None else None
-    readable = {c.channel_id for c in rt.channels.values() if c.type == "O" and c.team_id == team} | {post.channel_id}
-    ranking = rt.store.engine.ask(post.message, now=now, readable=readable, exclude=[post.user_id], limit=10)
+    return frozenset({c.channel_id for c in channels.values() if c.type == "O" and c.team_id == team} | {channel_id})
+
+
+def compose(svc: Services, post: PostCreated, readable: Collection[str], now: int) -> tuple[str, list[Expert]] | None:
+    """The note under a question and the people it names, or None when nobody should be suggested."""
+    s, state = svc.settings, svc.state
+    ranking = svc.store.engine.ask(post.message, now=now, readable=readable, exclude=[post.user_id], limit=10)
     if ranking.confidence < s.suggestion_min_confidence:
         log.info("no suggestion under %s: confidence %.2f is below %.2f", post.post_id, ranking.confidence, s.suggestion_min_confidence)
-        return
+        return None
     last = {e.person.user_id: state.last(f"person:{e.person.user_id}") for e in ranking.experts}
     chosen = pick(ranking.experts, post.user_id, last, now, int(s.suggestion_person_minutes * MINUTE_MS))
     if not chosen:
-        return
+        return None
     topic = ranking.topic.label
     people = [{"name": e.person.display_name or e.person.username, "username": e.person.username, "reason": reason(e, topic, now)} for e in chosen]
-    text = render("suggestion.md.j2", intro=messages.suggestion_intro(), people=people)
+    return render("suggestion.md.j2", intro=messages.suggestion_intro(), people=people), chosen
+
+
+async def _suggest(svc: Services, post: PostCreated) -> None:
+    s, state = svc.settings, svc.state
+    now = svc.clock()
+    note = compose(svc, post, scope(svc.presence.channels, post.channel_id), now)
+    if note is None:
+        return
+    text, chosen = note
     if s.suggestion_mode == "thread":
-        await rt.rest.create_post(post.channel_id, text, root_id=post.post_id)
+        await svc.chat.create_post(post.channel_id, text, root_id=post.post_id)
     else:
-        await rt.rest.ephemeral(post.user_id, post.channel_id, text, root_id=post.post_id)
+        await svc.chat.ephemeral(post.user_id, post.channel_id, text, root_id=post.post_id)
     state.mark(f"channel:{post.channel_id}", now)
     for e in chosen:
         state.mark(f"person:{e.person.user_id}", now)

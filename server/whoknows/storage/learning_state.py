@@ -9,16 +9,6 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS learning_threads(channel_id TEXT PRIMARY KEY, root_id TEXT NOT NULL, title TEXT NOT NULL,
-  created_at INTEGER NOT NULL, status TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS learning_captures(post_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, reply_id TEXT NOT NULL,
-  flagged_by TEXT NOT NULL, captured_at INTEGER NOT NULL, status TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS learning_captures_by_channel ON learning_captures(channel_id, captured_at);
-CREATE TABLE IF NOT EXISTS learning_digests(key TEXT PRIMARY KEY, channel_id TEXT NOT NULL, start INTEGER NOT NULL,
-  end INTEGER NOT NULL, post_id TEXT NOT NULL, status TEXT NOT NULL);
-"""
-
 ThreadStatus = Literal["creating", "active", "retired"]
 CaptureStatus = Literal["posting", "done", "removed"]
 DigestStatus = Literal["posting", "done", "skipped"]
@@ -55,8 +45,7 @@ class DigestRun:
 
 class LearningState:
     def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-        db.executescript(_SCHEMA)
+        self.db = db  # its tables are made by the service state's migrations (storage.service_schema)
 
     def since(self, now: int) -> int:
         """When learning capture started here (kept): reactions older than that are history, not captures."""

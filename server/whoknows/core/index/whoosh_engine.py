@@ -1,4 +1,4 @@
-"""The embedded text index: Whoosh (the `whoosh-reloaded` distribution, pinned), on disk or in RAM.
+"""The embedded text index engine: Whoosh (the `whoosh-reloaded` distribution, pinned), on disk or in RAM.
 
 One writer at a time (Whoosh allows one per index): writes are buffered and applied in one writer per
 commit, and the searcher is refreshed after each commit.
@@ -7,7 +7,6 @@ commit, and the searcher is refreshed after each commit.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -15,46 +14,11 @@ from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import StartupError
-from .index import Hit, IndexedPost, IndexStats, PendingWrites
-
-EXPECTED_DISTRIBUTION = "Whoosh-Reloaded"
-EXPECTED_VERSION = "2.7.5"
-
-
-def check_whoosh_distribution() -> None:
-    """Refuses a look-alike fork: they all install the `whoosh` package but differ in format and provenance."""
-    providers = importlib.metadata.packages_distributions().get("whoosh", [])
-    names = sorted({p.lower() for p in providers})
-    if names != [EXPECTED_DISTRIBUTION.lower()]:
-        raise StartupError(
-            f"the installed 'whoosh' package comes from {providers or 'nothing'}; whoknows needs exactly "
-            f"{EXPECTED_DISTRIBUTION}=={EXPECTED_VERSION} (remove the others and reinstall)"
-        )
-    version = importlib.metadata.version(EXPECTED_DISTRIBUTION)
-    if version != EXPECTED_VERSION:
-        raise StartupError(f"{EXPECTED_DISTRIBUTION} {version} is installed; whoknows needs {EXPECTED_VERSION}")
-
-
-check_whoosh_distribution()
+from .analysis import ANALYZER  # first: it checks the installed whoosh before anything imports it
+from .base import Hit, IndexedPost, IndexStats, PendingWrites
 
 from whoosh import fields, index, query, scoring  # noqa: E402
-from whoosh.analysis import STOP_WORDS, StemmingAnalyzer  # noqa: E402
 from whoosh.filedb.filestore import FileStorage, RamStorage  # noqa: E402
-
-# Words that carry no topic in chat questions, on top of Whoosh's English stop list.
-CHAT_STOP_WORDS = frozenset(STOP_WORDS) | frozenset(
-    """
-    how do does did doing done what why when where which who whom whose anyone anybody someone somebody
-    know knows knew i i'm im me my mine we our ours us you your yours he she him her his they them their its it's
-    get gets got getting thanks thank thx please pls hi hello hey folks all guys team just like need needs want
-    wants use used uses using way ways there here help question questions something anything thing things able
-    would should could can cannot can't dont don't doesn't isn't wasn't any some also still really very much many
-    is am are was were been being have has had having one two new now then than too so ok okay yes no not
-    """.split()
-)
-
-ANALYZER = StemmingAnalyzer(stoplist=CHAT_STOP_WORDS, minsize=2, maxsize=40)
 
 SCHEMA = fields.Schema(
     post_id=fields.ID(stored=True, unique=True),
@@ -240,3 +204,13 @@ class WhooshIndex:
 
 def index_exists(path: Path) -> bool:
     return path.is_dir() and index.exists_in(os.fspath(path))
+
+
+def read_post_ids(path: Path) -> set[str]:
+    """Every post id in the index on disk (start-up repair compares them with the store)."""
+    ix = index.open_dir(str(path))
+    try:
+        with ix.reader() as reader:
+            return {str(fields["post_id"]) for fields in reader.all_stored_fields()}
+    finally:
+        ix.close()

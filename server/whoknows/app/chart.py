@@ -17,7 +17,7 @@ from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import MaxNLocator
 
-from .core.digest import TopicRow
+from ..core.digest import TopicRow
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 450, 100
 FONT = "DejaVu Sans"

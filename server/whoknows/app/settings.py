@@ -14,20 +14,20 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from . import messages
-from .core.schedule import parse_schedule
-from .errors import StartupError
+from .. import messages
+from ..core.index import ENGINES
+from ..core.schedule import parse_schedule
+from ..errors import StartupError
 
 IndexPolicy = Literal["all", "allowlist", "denylist"]
 SuggestionMode = Literal["thread", "ephemeral"]
-IndexEngine = Literal["whoosh", "tantivy"]
 ENV_PREFIX = "WHOKNOWS_"
 _AT_LEAST_ONE = {"CardPeople": 1, "BatchEvents": 1}
 """Numbers where 0 would make the bot useless (a card of nobody, batches of nothing)."""
 
 
 def manifest_path() -> Path:
-    return Path(__file__).resolve().parents[2] / "plugin.json"
+    return Path(__file__).resolve().parents[3] / "plugin.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,8 @@ class Settings:
     high_traffic_posts_per_day: int
     learning_emoji: str
     digest_schedule: str
-    index_engine: IndexEngine
+    index_engine: str
+    """One of core.index.ENGINES (the registry), checked at load."""
 
     def callback(self, bound_port: int) -> str:
         """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""
@@ -148,6 +149,8 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         raise StartupError(messages.bad_setting("DigestSchedule", env_name("DigestSchedule"), "weekly:MON:09:00, daily:09:00 or off")) from None
     if not str(values.get("command_trigger", "")).isidentifier():
         raise StartupError(messages.bad_setting("CommandTrigger", env_name("CommandTrigger"), "one word"))
+    if values.get("index_engine") not in ENGINES:
+        raise StartupError(messages.bad_setting("IndexEngine", env_name("IndexEngine"), " or ".join(ENGINES)))
     known = {f.name for f in fields(Settings)}
     missing = known - set(values)
     if missing:

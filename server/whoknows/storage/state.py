@@ -12,16 +12,10 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-STATE_FILE = "service.sqlite"
+from ..core.migrations import migrate
+from .service_schema import MIGRATIONS
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints(channel_id TEXT PRIMARY KEY, since INTEGER NOT NULL,
-  history_before TEXT NOT NULL, history_done INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS command_tokens(team_id TEXT PRIMARY KEY, command_id TEXT NOT NULL, token TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS throttles(key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS channel_suggestions(channel_id TEXT PRIMARY KEY, enabled INTEGER NOT NULL);
-"""
+STATE_FILE = "service.sqlite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +32,11 @@ class ServiceState:
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         if str(path) != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(_SCHEMA)
+        try:
+            migrate(self.db, MIGRATIONS, name=f"the service state {path}")
+        except BaseException:
+            self.db.close()
+            raise
 
     @classmethod
     def in_folder(cls, data: Path) -> ServiceState:

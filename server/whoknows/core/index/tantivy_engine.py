@@ -2,7 +2,7 @@
 
 Whoosh is pure Python: at a million posts its retrieval and its segment merges take hundreds of
 milliseconds to seconds. tantivy answers the same query in a few milliseconds and merges segments on
-its own threads, off the apply loop. Posts are analysed by Whoosh's analyser (whoosh_index.ANALYZER)
+its own threads, off the apply loop. Posts are analysed by the shared analyser (analysis.ANALYZER)
 and indexed as the resulting terms, so a term means the same thing whichever engine is chosen; only
 the BM25 details (its idf) differ a little.
 
@@ -18,8 +18,8 @@ from typing import Any
 
 import tantivy
 
-from .index import Hit, IndexedPost, IndexStats, PendingWrites
-from .whoosh_index import ANALYZER
+from .analysis import ANALYZER
+from .base import Hit, IndexedPost, IndexStats, PendingWrites
 
 WRITER_HEAP_BYTES = 64_000_000
 """tantivy's indexing buffer (it flushes a segment by itself when full)."""
@@ -139,3 +139,14 @@ class TantivyIndex:
         self._searcher = None
         self._writer.wait_merging_threads()
         self._writer = None
+
+
+def read_post_ids(path: Path) -> set[str]:
+    """Every post id in the index on disk; FileNotFoundError when there is none."""
+    if not index_exists(path):
+        raise FileNotFoundError(path)
+    index = TantivyIndex(path)
+    try:
+        return index.post_ids()
+    finally:
+        index.close()

@@ -12,10 +12,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .adapters.mattermost_events import decode_post
-from .adapters.mattermost_rest import MattermostRest
-from .core.events import Event
-from .state import Checkpoint, ServiceState
+from ..adapters.mattermost_events import decode_post
+from ..adapters.mattermost_rest import MattermostRest
+from ..core.events import Event
+from ..storage.state import Checkpoint, ServiceState
 
 log = logging.getLogger("whoknows.backfill")
 

@@ -1,10 +1,10 @@
-"""The text index as the core sees it: a small interface, so the engine (Whoosh or tantivy) is a setting."""
+"""The text index as the core sees it: a small interface every engine implements (the engines and their
+registry sit above it, in this package)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 
@@ -91,35 +91,3 @@ class PostIndex(Protocol):
     def stats(self) -> IndexStats: ...
 
     def close(self) -> None: ...
-
-
-ENGINES = ("whoosh", "tantivy")
-"""The engines behind PostIndex: Whoosh (pure Python, the default) and tantivy (Rust; for a million posts)."""
-
-
-def engine_folder(engine: str) -> str:
-    """The index folder's name inside the data folder: one per engine, so switching never misreads an index."""
-    return "index" if engine == "whoosh" else f"index-{engine}"
-
-
-def open_index(engine: str = "whoosh", path: Path | None = None) -> PostIndex:
-    """The chosen engine's index at `path` (created when missing), or in RAM when `path` is None."""
-    if engine == "whoosh":
-        from .whoosh_index import WhooshIndex
-
-        return WhooshIndex(path)
-    if engine == "tantivy":
-        from .tantivy_index import TantivyIndex
-
-        return TantivyIndex(path)
-    raise ValueError(f"unknown index engine {engine!r}: one of {', '.join(ENGINES)}")
-
-
-def index_exists(engine: str, path: Path) -> bool:
-    if engine == "tantivy":
-        from .tantivy_index import index_exists as tantivy_exists
-
-        return tantivy_exists(path)
-    from .whoosh_index import index_exists as whoosh_exists
-
-    return whoosh_exists(path)

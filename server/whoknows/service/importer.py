@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .adapters.bulk_export import read_export
-from .core.events import Event
-from .core.pipeline import Applied, Pipeline
+from ..adapters.bulk_export import read_export
+from ..core.events import Event
+from ..core.pipeline import Applied, Pipeline
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,13 +17,11 @@ import warnings
 from enum import Enum
 from pathlib import Path
 
-from .core.conversation import Conversation
-from .core.index import IndexedPost
-from .core.pipeline import MAX_INDEXED_CHARS
-from .core.index import ENGINES, engine_folder, index_exists, open_index
-from .settings import Settings
-from .state import ServiceState
-from .store import STATE_FILE
+from ..core.conversation import Conversation
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, engine_folder, entry, open_index
+from ..core.pipeline import MAX_INDEXED_CHARS
+from ..storage.state import ServiceState
+from ..storage.store import STATE_FILE
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -42,32 +40,9 @@ class DamagedIndex(Exception):
     """The index on disk cannot be read (its text names what Whoosh raised)."""
 
 
-def _read_ids(path: Path) -> set[str]:
-    from whoosh import index
-
-    ix = index.open_dir(str(path))
-    try:
-        with ix.reader() as reader:
-            return {str(fields["post_id"]) for fields in reader.all_stored_fields()}
-    finally:
-        ix.close()
-
-
-def _read_tantivy_ids(path: Path) -> set[str]:
-    from .core.tantivy_index import TantivyIndex
-
-    if not index_exists("tantivy", path):
-        raise FileNotFoundError(path)
-    index = TantivyIndex(path)
-    try:
-        return index.post_ids()
-    finally:
-        index.close()
-
-
-def indexed_ids(path: Path, engine: str = "whoosh") -> set[str]:
+def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE) -> set[str]:
     """Every post id in the index on disk; DamagedIndex when it cannot be read."""
-    read = _read_tantivy_ids if engine == "tantivy" else _read_ids
+    read = entry(engine).post_ids
     with warnings.catch_warnings():
         # Whoosh leaves a file open when it cannot parse it; it is closed here, once the failure is dropped.
         warnings.simplefilter("ignore", ResourceWarning)
@@ -130,7 +105,7 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
         conversation.close()
 
 
-def prepare(data: Path, engine: str = "whoosh") -> Outcome:
+def prepare(data: Path, engine: str = DEFAULT_ENGINE) -> Outcome:
     """Run before the store is opened: makes the index agree with the store, or wipes both."""
     clean = (data / STOPPED_CLEANLY).exists()
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
@@ -152,19 +127,4 @@ def mark_stopped(data: Path) -> None:
         (data / STOPPED_CLEANLY).touch()
 
 
-async def rebuild(settings: Settings, data: Path) -> int:
-    """Wipes the local index and posts and reads every indexed channel's history again; returns the posts indexed."""
-    from .runtime import Runtime
-
-    wipe(data)
-    runtime = Runtime(settings, data)
-    await runtime.start()
-    try:
-        await runtime.backfilled.wait()
-        await runtime.drained()
-        return runtime.store.conversation.post_count()
-    finally:
-        await runtime.stop()
-
-
-__all__ = ["DamagedIndex", "Outcome", "indexed_ids", "mark_stopped", "prepare", "rebuild", "wipe"]
+__all__ = ["DamagedIndex", "Outcome", "indexed_ids", "mark_stopped", "prepare", "wipe"]

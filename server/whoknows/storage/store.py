@@ -8,16 +8,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import messages
-from .core.conversation import Conversation
-from .core.engine import Engine
-from .core.pipeline import Pipeline
-from .core.index import ENGINES, PostIndex, engine_folder, index_exists, open_index
-from .errors import UserError
+from .. import messages
+from ..core.conversation import Conversation
+from ..core.engine import Engine
+from ..core.index import DEFAULT_ENGINE, ENGINES, PostIndex, engine_folder, index_exists, open_index
+from ..core.pipeline import Pipeline
+from ..errors import UserError
 
 STATE_FILE = "state.sqlite"
-INDEX_DIR = "index"
-"""The Whoosh index's folder (each engine has its own: core.index.engine_folder)."""
+INDEX_DIR = engine_folder(DEFAULT_ENGINE)
+"""The default engine's index folder (each engine has its own: core.index.engine_folder)."""
 ENGINE_VARIABLE = "WHOKNOWS_INDEX_ENGINE"
 
 
@@ -56,7 +56,7 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
 
 def default_engine() -> str:
     """The index engine of the CLI and the benchmark: $WHOKNOWS_INDEX_ENGINE, else Whoosh (the bot uses IndexEngine)."""
-    engine = os.environ.get(ENGINE_VARIABLE, "").strip() or "whoosh"
+    engine = os.environ.get(ENGINE_VARIABLE, "").strip() or DEFAULT_ENGINE
     if engine not in ENGINES:
         raise UserError(messages.bad_setting(ENGINE_VARIABLE, "the environment", " or ".join(ENGINES)))
     return engine

@@ -1,0 +1,1 @@
+"""Use cases: commands, buttons, suggestions, learning threads, digests, permissions. Handed app.ports.Services."""

@@ -1,0 +1,55 @@
+"""The conversation store's schema, as numbered migrations (core.migrations): the tables of `Conversation`.
+
+Migration 1 is the schema as released before migrations were numbered, written with CREATE ... IF NOT
+EXISTS, so a file from then (user_version 0) passes it unchanged and is only recorded; later changes are
+new numbers, never edits of released ones.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .migrations import Migration, columns, script
+from .questions import is_question
+
+_SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS teams(team_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS channels(channel_id TEXT PRIMARY KEY, team_id TEXT NOT NULL, name TEXT NOT NULL,
+  display_name TEXT NOT NULL, type TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users(user_id TEXT PRIMARY KEY, username TEXT NOT NULL, display_name TEXT NOT NULL,
+  is_bot INTEGER NOT NULL, deactivated INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS users_by_name ON users(username);
+CREATE TABLE IF NOT EXISTS members(channel_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY(channel_id, user_id));
+CREATE TABLE IF NOT EXISTS posts(post_id TEXT PRIMARY KEY, channel_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  root_id TEXT NOT NULL, create_at INTEGER NOT NULL, edit_at INTEGER NOT NULL, message TEXT NOT NULL,
+  is_answer INTEGER NOT NULL, is_question INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS posts_by_root ON posts(root_id) WHERE root_id != '';
+CREATE INDEX IF NOT EXISTS posts_by_user ON posts(user_id, create_at);
+CREATE INDEX IF NOT EXISTS posts_by_channel ON posts(channel_id, create_at);
+CREATE TABLE IF NOT EXISTS reactions(post_id TEXT NOT NULL, user_id TEXT NOT NULL, emoji_name TEXT NOT NULL,
+  create_at INTEGER NOT NULL, PRIMARY KEY(post_id, user_id, emoji_name));
+CREATE TABLE IF NOT EXISTS activity(user_id TEXT PRIMARY KEY, posts INTEGER NOT NULL, answers INTEGER NOT NULL,
+  first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, decayed REAL NOT NULL, decayed_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS optouts(user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS erased(user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rejections(user_id TEXT NOT NULL, topic TEXT NOT NULL, by_user_id TEXT NOT NULL,
+  at INTEGER NOT NULL, PRIMARY KEY(user_id, topic, by_user_id));
+"""
+
+
+def _questions_column(db: sqlite3.Connection) -> None:
+    """Folders made before posts knew whether they are questions: add the column and fill it for root posts."""
+    if "is_question" in columns(db, "posts"):
+        return
+    db.execute("ALTER TABLE posts ADD COLUMN is_question INTEGER NOT NULL DEFAULT 0")
+    roots = db.execute("SELECT post_id, message FROM posts WHERE root_id = ''").fetchall()
+    db.executemany("UPDATE posts SET is_question = 1 WHERE post_id = ?", [(pid,) for pid, message in roots if is_question(message)])
+
+
+MIGRATIONS = (
+    Migration(1, "the conversation store as first released (CREATE IF NOT EXISTS: a file from before "
+                 "numbered migrations already has it)", script(_SCHEMA_1)),
+    Migration(2, "posts.is_question, for files whose posts table predates it", _questions_column),
+)
+
+__all__ = ["MIGRATIONS"]

@@ -1,0 +1,10 @@
+"""The text index: the interface the core uses (`base`), the analyser every engine shares (`analysis`), the
+engines (`whoosh_engine`, `tantivy_engine`) and the registry above them (`registry`)."""
+
+from .base import Hit, IndexedPost, IndexStats, PendingWrites, PostIndex
+from .registry import DEFAULT_ENGINE, ENGINES, REGISTRY, EngineEntry, engine_folder, entry, index_exists, open_index
+
+__all__ = [
+    "DEFAULT_ENGINE", "ENGINES", "REGISTRY", "EngineEntry", "Hit", "IndexStats", "IndexedPost", "PendingWrites", "PostIndex",
+    "engine_folder", "entry", "index_exists", "open_index",
+]

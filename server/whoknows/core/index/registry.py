@@ -1,0 +1,93 @@
+"""The index engines, one entry each: what the settings offer, where each keeps its folder, how the
+start-up repair reads it and how it is opened. The registry sits above the engines (the interface in
+`base` knows none of them); a new engine is one module beside them and one entry here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import PostIndex
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEntry:
+    name: str
+    folder: str
+    """The index folder's name inside the data folder: one per engine, so switching never misreads an index."""
+    summary: str
+    open: Callable[[Path | None], PostIndex]
+    """The engine's index at a path (created when missing), or in RAM for None."""
+    exists: Callable[[Path], bool]
+    post_ids: Callable[[Path], set[str]]
+    """Every post id in the index on disk; raises when it cannot be read."""
+
+
+def _open_whoosh(path: Path | None) -> PostIndex:
+    from .whoosh_engine import WhooshIndex
+
+    return WhooshIndex(path)
+
+
+def _whoosh_exists(path: Path) -> bool:
+    from .whoosh_engine import index_exists
+
+    return index_exists(path)
+
+
+def _whoosh_ids(path: Path) -> set[str]:
+    from .whoosh_engine import read_post_ids
+
+    return read_post_ids(path)
+
+
+def _open_tantivy(path: Path | None) -> PostIndex:
+    from .tantivy_engine import TantivyIndex
+
+    return TantivyIndex(path)
+
+
+def _tantivy_exists(path: Path) -> bool:
+    from .tantivy_engine import index_exists
+
+    return index_exists(path)
+
+
+def _tantivy_ids(path: Path) -> set[str]:
+    from .tantivy_engine import read_post_ids
+
+    return read_post_ids(path)
+
+
+# Engines are imported only when used: a Whoosh deployment never loads tantivy.
+REGISTRY: dict[str, EngineEntry] = {
+    entry.name: entry
+    for entry in (
+        EngineEntry("whoosh", "index", "pure Python, the default", _open_whoosh, _whoosh_exists, _whoosh_ids),
+        EngineEntry("tantivy", "index-tantivy", "Rust; for a million posts", _open_tantivy, _tantivy_exists, _tantivy_ids),
+    )
+}
+ENGINES = tuple(REGISTRY)
+"""The engines behind PostIndex, the default first."""
+DEFAULT_ENGINE = ENGINES[0]
+
+
+def entry(engine: str) -> EngineEntry:
+    try:
+        return REGISTRY[engine]
+    except KeyError:
+        raise ValueError(f"unknown index engine {engine!r}: one of {', '.join(ENGINES)}") from None
+
+
+def engine_folder(engine: str) -> str:
+    return entry(engine).folder
+
+
+def open_index(engine: str = DEFAULT_ENGINE, path: Path | None = None) -> PostIndex:
+    """The chosen engine's index at `path` (created when missing), or in RAM when `path` is None."""
+    return entry(engine).open(path)
+
+
+def index_exists(engine: str, path: Path) -> bool:
+    return entry(engine).exists(path)

@@ -1,0 +1,120 @@
+"""Discovery and live events: which channels the bot sees and indexes, the websocket's frames decoded into
+core events and submitted to the one writer, and the backfill of channels as they are found."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ..adapters import mattermost_events as mme
+from ..adapters.mattermost_rest import MattermostError, MattermostRest
+from ..adapters.mattermost_ws import Frame
+from ..app.ports import Permissions, Presence
+from ..app.settings import Settings
+from ..core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, PostCreated, UserUpdated
+from ..storage.state import ServiceState
+from .backfill import Backfill
+from .writer import Live, Writer
+
+log = logging.getLogger("whoknows.runtime")
+
+
+class LiveEvents:
+    def __init__(self, settings: Settings, rest: MattermostRest, state: ServiceState, writer: Writer, presence: Presence,
+                 permissions: Permissions, spawn: Callable[[Coroutine[Any, Any, None]], None]) -> None:
+        self.settings = settings
+        self.rest = rest
+        self.state = state
+        self.writer = writer
+        self.presence = presence
+        self.permissions = permissions
+        self.spawn = spawn
+
+    async def on_frame(self, frame: Frame) -> None:
+        try:
+            for item in mme.decode_event(frame, self.presence.bot_id):
+                await self._ingest(item)
+        except Exception:
+            log.exception("error %s: cannot handle websocket event %s", uuid.uuid4().hex[:8], frame.get("event"))
+
+    async def _ingest(self, item: mme.Decoded) -> None:
+        p, submit = self.presence, self.writer.submit
+        match item:
+            case mme.Hello():
+                return
+            case mme.NeedUser(user_id=user_id):
+                await self.writer.introduce_all([user_id])
+            case mme.NeedChannel(channel_id=cid) | mme.BotAdded(channel_id=cid):
+                channel = mme.decode_channel(await self.rest.channel(cid))
+                if channel is not None:
+                    await self.learn_channel(channel)
+                    if isinstance(item, mme.BotAdded) and cid in p.indexed:
+                        self.spawn(self.backfill_one(cid))
+            case ChannelMemberAdded(user_id=uid) | ChannelMemberRemoved(user_id=uid):
+                self.permissions.forget(uid)
+                await submit([item])
+            case ChannelUpdated():
+                await self.learn_channel(item)
+            case PostCreated():
+                if item.channel_id not in p.channels:
+                    channel = mme.decode_channel(await self.rest.channel(item.channel_id))
+                    if channel is not None:
+                        await self.learn_channel(channel)
+                if item.channel_id in p.indexed:
+                    await submit([item, Live(item)] if not item.root_id else [item])
+            case UserUpdated():
+                self.writer.learned_user(item.user_id)
+                await submit([item])
+            case _:
+                await submit([item])
+
+    async def learn_channel(self, channel: ChannelUpdated) -> None:
+        p = self.presence
+        p.channels[channel.channel_id] = channel
+        self.permissions.forget()
+        if channel.type in ("O", "P") and channel.team_id in p.teams and self.settings.indexes(channel.channel_id, channel.name):
+            p.indexed.add(channel.channel_id)
+        else:
+            p.indexed.discard(channel.channel_id)
+        await self.writer.submit([channel])
+
+    async def discover_channels(self) -> None:
+        p = self.presence
+        for team_id in p.teams:
+            mine = {c["id"]: c for c in await self.rest.my_channels(team_id)}
+            public = {c["id"]: c for c in await self.rest.public_channels(team_id)} if self.settings.join_public_channels else {}
+            for cid, raw in {**public, **mine}.items():
+                channel = mme.decode_channel(raw)
+                if channel is None or channel.type in ("D", "G"):
+                    continue
+                await self.learn_channel(channel)
+                if cid in p.indexed and cid not in mine and channel.type == "O":
+                    try:
+                        await self.rest.join(cid, p.bot_id)
+                    except MattermostError:
+                        log.warning("cannot join ~%s; its new posts will arrive only by catch-up", channel.name)
+
+    async def initial_backfill(self) -> None:
+        p = self.presence
+        for cid in sorted(p.indexed):
+            await self.backfill_one(cid)
+        await self.writer.drained()
+        p.backfilled.set()
+        log.info("history is up to date in %d channel(s)", len(p.indexed))
+
+    async def backfill_one(self, channel_id: str) -> None:
+        p = self.presence
+        label = f"~{p.channels[channel_id].name}" if channel_id in p.channels else channel_id
+        try:
+            await Backfill(self.rest, self.state, self.writer.submit, p.bot_id).channel(channel_id, label)
+        except Exception:
+            log.exception("error %s: backfill of %s stopped; it resumes at the next start", uuid.uuid4().hex[:8], label)
+
+    async def catch_up_all(self) -> None:
+        """The websocket could not replay what we missed: read every channel's changes over REST."""
+        self.spawn(self.initial_backfill())
+
+
+__all__ = ["LiveEvents"]

@@ -1,0 +1,163 @@
+"""The one task that owns the pipeline: applies queued events in small batches, then makes them searchable.
+
+Everything that changes the index goes through `submit` (live events, backfill pages, use cases' events);
+`drained` waits until all of it is applied and searchable, so nobody sleeps to wait for work. While the
+index's disk is full the store keeps the posts and the commit is retried; checkpoints and live posts wait
+for the commit that makes their posts searchable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TypeAlias
+
+from .. import messages
+from ..core.events import Event, PostCreated, UserUpdated
+from ..storage.state import ServiceState
+from ..storage.store import Store
+from .backfill import Checkpointed
+
+
+class Live:
+    """A root post that just arrived live: after it is applied, it may get an inline suggestion."""
+
+    def __init__(self, post: PostCreated) -> None:
+        self.post = post
+
+
+Item: TypeAlias = Event | Checkpointed | Live
+log = logging.getLogger("whoknows.runtime")
+
+DISK_RETRY_S = 10.0
+"""While the index's disk is full, how often the bot tries its commit again (without waiting for new events)."""
+
+
+def no_space(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+class Writer:
+    def __init__(self, store: Store, state: ServiceState, index_dir: Path, *, batch_events: int, batch_milliseconds: int,
+                 lookup_users: Callable[[Sequence[str]], Awaitable[list[UserUpdated]]], known_users: set[str]) -> None:
+        self.store = store
+        self.state = state
+        self.index_dir = index_dir
+        self.batch_events = batch_events
+        self.batch_milliseconds = batch_milliseconds
+        self._lookup_users = lookup_users
+        self.known_users = known_users
+        self.on_live: Callable[[PostCreated], None] = lambda post: None
+        """Called with each live root post once it is searchable (the inline suggestion decides there)."""
+        self.on_applied: Callable[[Sequence[Event]], None] = lambda events: None
+        """Called with every applied batch's events (the learning threads observe them)."""
+        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._submitted = 0
+        self._applied = 0
+        self._changed = asyncio.Condition()
+        self.disk_full: OSError | None = None
+        """Set while the index cannot be written for lack of space: the store keeps the posts, the commit is retried."""
+        self.disk_retry_s = DISK_RETRY_S
+        self._held: list[Item] = []
+        """Checkpoints and live posts waiting for the index commit that makes their posts searchable."""
+
+    async def submit(self, items: Sequence[Item]) -> None:
+        """Queues items for the pipeline's owner, introducing unknown authors first."""
+        authors = {i.user_id for i in items if isinstance(i, PostCreated) and i.user_id not in self.known_users}
+        if authors:
+            await self.introduce_all(sorted(authors))
+        for item in items:
+            self._submitted += 1
+            self._queue.put_nowait(item)
+
+    async def introduce(self, user_id: str) -> None:
+        """Makes sure a person is known by name (a caller who never posted), applied before returning."""
+        if user_id and user_id not in self.known_users:
+            await self.introduce_all([user_id])
+            await self.drained()
+
+    async def introduce_all(self, user_ids: Sequence[str]) -> None:
+        events = await self._lookup_users(user_ids)
+        self.known_users.update(u.user_id for u in events)
+        for event in events:
+            self._submitted += 1
+            self._queue.put_nowait(event)
+
+    def learned_user(self, user_id: str) -> None:
+        self.known_users.add(user_id)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                batch: list[Item] = [await asyncio.wait_for(self._queue.get(), self.disk_retry_s if self.disk_full else None)]
+            except TimeoutError:
+                batch = []  # the disk was full and nothing new came: try the index commit again
+            deadline = loop.time() + self.batch_milliseconds / 1000
+            while batch and len(batch) < self.batch_events:
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), max(0.0, deadline - loop.time())))
+                except TimeoutError:
+                    break
+            try:
+                self._apply(batch)
+            except Exception:  # the index or the state failed: log it, keep the loop (the next batch may succeed)
+                log.exception("error %s: cannot apply a batch of %d item(s)", uuid.uuid4().hex[:8], len(batch))
+            self._applied += len(batch)
+            async with self._changed:
+                self._changed.notify_all()
+
+    def _apply(self, batch: list[Item]) -> None:
+        events = [i for i in batch if not isinstance(i, (Checkpointed, Live))]
+        pipeline = self.store.pipeline
+        try:
+            pipeline.apply(events)
+        except Exception as error:  # one bad event never stops the loop: apply one by one, log the failing ones
+            if not no_space(error):  # (a full disk fails the index commit, after the store's: the flush retries it)
+                for event in events:
+                    try:
+                        pipeline.apply([event])
+                    except Exception:
+                        log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
+        if not self._flush():
+            self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
+            self.on_applied(events)
+            return
+        batch, self._held = [*self._held, *batch], []
+        for item in batch:
+            if isinstance(item, Checkpointed):
+                self.state.save_checkpoint(item.channel_id, item.checkpoint)
+            elif isinstance(item, Live):
+                self.on_live(item.post)
+        self.on_applied(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
+
+    def _flush(self) -> bool:
+        """Makes what was applied searchable; False while the index's disk is full (said once, then retried)."""
+        try:
+            self.store.pipeline.flush()
+        except OSError as error:
+            if not no_space(error):
+                raise
+            if self.disk_full is None:
+                log.error("%s", messages.disk_full(self.index_dir, error.strerror or ""))
+            self.disk_full = error
+            return False
+        if self.disk_full is not None:
+            self.disk_full = None
+            log.info("%s", messages.disk_space_back(self.index_dir))
+        return True
+
+    async def drained(self, timeout: float = 30.0) -> None:
+        """Waits until everything submitted so far has been applied and is searchable."""
+        target = self._submitted
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self._applied >= target), timeout)
+
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Waits until `condition` holds after some applied batch (for tests: no sleeping)."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(condition), timeout)
