@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from conftest import DAY_MS, NOW, TEAM, TOWN, World, days_ago, post, react, reply, user
-from whoknows.core.cards import SNIPPET_CHARS, Card, cut, quote, render_card
+from whoknows.core.cards import Card, quote, render_card
+from whoknows.core.excerpt import SNIPPET_CHARS, cut
 from whoknows.core.engine import Ranking
 
 SITE = "https://chat.example.com"
@@ -51,6 +52,15 @@ def bare_marks(text: str) -> set[str]:
     return bare
 
 
+EMPHASIS = re.compile(r"(?<!\\)\*\*(\w+(?:\.\w+)*)\*\*")
+"""The one formatting a card adds to a quote: a topic word in bold."""
+
+
+def unemphasised(snippet: str) -> str:
+    """The snippet without the card's own bold around topic words (what the post itself contributed)."""
+    return EMPHASIS.sub(r"\1", snippet)
+
+
 def everything_shown(card: Card) -> str:
     return "\n".join([card.text, *(a["text"] for a in card.attachments), *(a["fallback"] for a in card.attachments)])
 
@@ -61,7 +71,8 @@ def one_snippet(world: World, message: str) -> str:
     _, card = card_for(world, "terraform")
     lines = evidence_lines(card)
     assert len(card.attachments) == 1 and len(lines) == 1
-    return lines[0]["snippet"]
+    assert "**terraform**" in lines[0]["snippet"], "the topic is emphasised"
+    return unemphasised(lines[0]["snippet"])
 
 
 # -- nothing in a snippet can notify, link or format -----------------------------------------------
@@ -79,7 +90,7 @@ def test_mentions_in_a_snippet_notify_nobody(world: World) -> None:
     shown = everything_shown(card)
     assert [a["fallback"] for a in card.attachments] == ["1. alice", "2. bob"]
     assert not MENTION.search(shown), shown
-    assert "\uff20channel" in shown and "\uff20bob terraform lock" in shown, "the words are still readable"
+    assert "\uff20channel" in shown and "\uff20bob **terraform** lock" in shown, "the words are still readable (the topic in bold)"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +138,7 @@ def test_newlines_never_break_out_of_the_quote_line(world: World) -> None:
     lines = attachment["text"].split("\n")
     assert lines[0].startswith("**1. ")
     assert len(lines) == 3 and all(line.startswith("> ") for line in lines[1:]), lines
-    assert all(bare_marks(ln["snippet"]) == set() for ln in evidence_lines(card))
+    assert all(bare_marks(unemphasised(ln["snippet"])) == set() for ln in evidence_lines(card))
 
 
 # -- what a card says ---------------------------------------------------------------------------------

@@ -160,7 +160,8 @@ def test_the_result_has_the_shape_of_protocol_section_5(tmp_path: Path, corpus: 
     assert set(result["by_kind"]) == {"question", "topic"}
     for block in result["by_kind"].values():
         assert (block["queries"], block["answerable"]) == (3, 3)
-        assert set(block["methods"]) == {"whoknows", "popularity", "combmnz"}
+        assert set(block["methods"]) == {"whoknows", "popularity", "combmnz", "recent"}
+        assert set(block["evidence"]) == {"items", "on_topic"} and 0.0 <= block["evidence"]["on_topic"] <= 1.0
         for m in block["methods"].values():
             assert METRICS <= set(m)
             low, high = m["mrr_ci"]
@@ -207,7 +208,7 @@ def test_the_asker_never_appears_in_any_method(tmp_path: Path, corpus: Path) -> 
 
     block = result["by_kind"]["question"]
     assert block["answerable"] == 1
-    assert {name: m["mrr"] for name, m in block["methods"].items()} == {"whoknows": 0.0, "popularity": 0.0, "combmnz": 0.0}
+    assert {name: m["mrr"] for name, m in block["methods"].items()} == {"whoknows": 0.0, "popularity": 0.0, "combmnz": 0.0, "recent": 0.0}
 
 
 def test_engine_and_baseline_leave_out_the_person_excluded(world: World, corpus: Path) -> None:

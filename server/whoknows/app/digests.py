@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from .. import messages
-from ..core.cards import cut, quote, render
+from ..core.cards import quote, render
+from ..core.excerpt import cut
 from ..core.digest import Digest, assemble
 from ..core.schedule import DAY_MS, latest_run, parse_schedule
 from ..errors import UserError

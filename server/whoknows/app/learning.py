@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import messages
-from ..core.cards import cut, permalink, quote, render
+from ..core.cards import permalink, quote, render
+from ..core.excerpt import cut
 from ..core.conversation import PostFacts
 from ..core.events import Event, PostDeleted, PostEdited, ReactionAdded
 from ..core.schedule import parse_schedule

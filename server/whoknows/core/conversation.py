@@ -321,6 +321,22 @@ class Conversation:
         gaps = sorted(int(r[0]) for r in rows)
         return gaps[len(gaps) // 2] if gaps else None
 
+    def endorsed_answers(self, user_ids: Iterable[str], *, before: int) -> dict[str, int]:
+        """How many of each person's replies in others' threads someone else endorsed or accepted, before a moment:
+        a reputation for answers that helped, on any topic."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(list(user_ids), 900):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"""SELECT p.user_id, COUNT(DISTINCT p.post_id) FROM posts p JOIN reactions x ON x.post_id = p.post_id
+                    WHERE p.user_id IN ({marks}) AND p.is_answer = 1 AND p.create_at < ? AND x.create_at < ?
+                      AND x.user_id != p.user_id AND x.emoji_name IN ({self._endorse_marks})
+                    GROUP BY p.user_id""",
+                (*chunk, before, before, *self._endorse_args),
+            )
+            out.update({str(u): int(n) for u, n in rows})
+        return out
+
     def users_named(self, usernames: Collection[str]) -> dict[str, str]:
         """username (lowercased) -> user id, for the names given that belong to someone."""
         names = sorted({n.lower() for n in usernames})

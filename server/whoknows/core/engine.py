@@ -101,6 +101,8 @@ class Engine:
             room=room,
             pace_ms=pace,
             mentioned=mentioned,
+            in_channel=channel is not None,
+            endorsed=conv.endorsed_answers(authors, before=now) if w.reputation > 0 else {},
         )
         experts = rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w)
         return Ranking(topic, tuple(experts), confidence(experts), len(matched), self.index.terms)

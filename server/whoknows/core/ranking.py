@@ -57,11 +57,11 @@ class Weights:
     """The asker marked the answer with a check mark."""
     evidence_half_life_days: float = 45.0
     """Evidence halves in weight over this many days (0: evidence never fades)."""
-    focus: float = 0.5
+    focus: float = 0.7
     """Knowledge is divided by (1 + the person's posts) to this power: topical share over sheer volume."""
-    topical: float = 0.5
+    topical: float = 0.7
     """Exponent on knowledge: how much what someone said on the topic weighs against their presence."""
-    floor: float = 0.1
+    floor: float = 0.03
     """Knowledge of someone with no matching post (a person in the room, or named in the question)."""
     presence_days: float = 0.05
     """Weight of long-run recent activity (posts halving every two weeks; answers count double)."""
@@ -72,8 +72,13 @@ class Weights:
     """Weight of speaking in the question's channel right now: its latest `room_posts` posts, each halving
     in weight over the channel's usual time to an answer (minutes in a chat, hours on a Q&A site)."""
     room_posts: int = 30
+    card_presence: float = 0.6
+    """On a card (asked for, not posted in a channel: who knows, rather than who will answer now),
+    presence counts only to this power, so being around never outweighs knowing."""
     mention: float = 3.0
     """A person the question names is this much more likely (1 + mention times) to be the one asked."""
+    reputation: float = 1.0
+    """Boost per answer of theirs (any topic) that someone else endorsed or accepted (log-scaled)."""
     tie: float = 0.3
     """Boost per earlier thread of the asker's that the person replied in (log-scaled)."""
     rejection: float = 0.5
@@ -124,6 +129,10 @@ class Context:
     pace_ms: float = HOUR_MS
     """How soon someone usually answers in that channel (Conversation.reply_latency)."""
     mentioned: Collection[str] = ()
+    endorsed: Mapping[str, int] = field(default_factory=dict)
+    """For each person, their answers anyone endorsed or accepted (Conversation.endorsed_answers)."""
+    in_channel: bool = False
+    """The request is a question just posted in a channel (an inline suggestion), not a card."""
 
 
 @dataclass(slots=True)
@@ -239,9 +248,12 @@ def rank(
         t = tallies.get(user_id, _Tally())
         posts = ctx.activity[user_id].posts if user_id in ctx.activity else 0
         focus = t.total / (1 + posts) ** w.focus
-        score = _presence(user_id, ctx, room, now, w) * (w.floor + focus) ** w.topical
+        presence = _presence(user_id, ctx, room, now, w) ** (1.0 if ctx.in_channel else w.card_presence)
+        score = presence * (w.floor + focus) ** w.topical
         if user_id in mentioned:
             score *= 1 + w.mention
+        if w.reputation > 0:
+            score *= 1 + w.reputation * math.log1p(ctx.endorsed.get(user_id, 0))
         if w.tie > 0:
             score *= 1 + w.tie * math.log1p(ctx.ties.get(user_id, 0))
         if w.rejection > 0:

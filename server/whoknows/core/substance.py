@@ -25,7 +25,8 @@ ACKNOWLEDGEMENTS = frozenset(
     working helped helps help indeed agree agreed same exactly true totally definitely absolutely interesting
     bookmarking bookmarked bookmark saving saved thread following subscribed noted got gotcha see understood
     makes sense sounds like plus too also again all and the a for to of man dude guys folks mate buddy
-    please pls hi hello hey morning night bye later
+    please pls hi hello hey morning night bye later here there now
+    same too ditto problem problems issue issues question questions idea answer solution thing stuff case
     """.split()
 )
 """Words that only acknowledge. A post made of these alone (any number of them) says nothing new."""
