@@ -96,11 +96,7 @@ func (p *Plugin) sendPost(kind string, post *model.Post) {
 	if !ok {
 		return
 	}
-	at := post.UpdateAt
-	if kind == kindDeleted && post.DeleteAt > 0 {
-		at = post.DeleteAt
-	}
-	p.send(postPayload(kind, post, channel.Type, at))
+	p.send(postPayload(kind, post, channel.Type, model.GetMillis()))
 }
 
 func (p *Plugin) sendReaction(kind string, reaction *model.Reaction) {

@@ -50,6 +50,10 @@ func publicUser(u *model.User) *model.User {
 func postPayload(kind string, post *model.Post, channelType model.ChannelType, at int64) payload {
 	c := post.Clone()
 	c.Metadata = nil
+	if kind == kindDeleted && c.DeleteAt == 0 {
+		// The hook's copy is the post as it was before the delete; the service needs when it went.
+		c.DeleteAt = at
+	}
 	return payload{Kind: kind, At: at, ChannelType: channelType, Post: c}
 }
 

@@ -356,7 +356,9 @@ func (p *Plugin) pushConfig(ctx context.Context, cfg *configuration) bool {
 	defer cancel()
 	status, _, err := p.link.call(callCtx, http.MethodPost, "/plugin/v1/config", body, nil)
 	if err != nil || status >= 300 {
-		p.API.LogWarn("whoknows: the service did not take the configuration", "status", status)
+		if ctx.Err() == nil {
+			p.API.LogWarn("whoknows: the service did not take the configuration", "status", status)
+		}
 		return false
 	}
 	return true

@@ -298,6 +298,14 @@ func TestPayloadsCarryTheModelJSON(t *testing.T) {
 	}
 }
 
+func TestADeletedPostSaysWhenItWent(t *testing.T) {
+	post := &model.Post{Id: "p1", ChannelId: "c1", UserId: "u1", UpdateAt: 5}
+	got := postPayload(kindDeleted, post, model.ChannelTypeOpen, 99)
+	if got.Post.DeleteAt != 99 || post.DeleteAt != 0 {
+		t.Fatalf("delete_at %d (hook's post %d)", got.Post.DeleteAt, post.DeleteAt)
+	}
+}
+
 func TestUserPayloadHasNoSecrets(t *testing.T) {
 	u := &model.User{Id: "u1", Username: "alice", FirstName: "Alice", Email: "alice@example.com", Password: "hash", AuthData: model.NewPointer("x"), MfaSecret: "m"}
 	data, _ := encode(payload{Kind: kindUser, User: publicUser(u)})

@@ -201,8 +201,10 @@ def server_config(run_dir: Path, port: int, pg: Postgres) -> dict[str, Any]:
         "RateLimitSettings": {"Enable": False},
         "AnnouncementSettings": {"AdminNoticesEnabled": False, "UserNoticesEnabled": False},
         "PluginSettings": {
-            "Enable": False,
-            "EnableUploads": False,
+            # Plugins on for the plugin tests, which upload the bundle over REST; nothing is fetched
+            # (no marketplace, no prepackaged plugins, no health check).
+            "Enable": True,
+            "EnableUploads": True,
             "EnableMarketplace": False,
             "EnableRemoteMarketplace": False,
             "AutomaticPrepackagedPlugins": False,
