@@ -125,13 +125,40 @@ func (p *Plugin) apiTeams(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, teams)
 }
 
+// apiMyChannels answers the channels whoknows hears in the team: every public channel (the plugin's
+// hooks see them all, the bot needs to join none) and the private channels and direct messages the
+// bot is a member of. The service's discovery then finds what it indexes without joining anything.
 func (p *Plugin) apiMyChannels(w http.ResponseWriter, r *http.Request) {
-	channels, appErr := p.API.GetChannelsForTeamForUser(r.PathValue("team"), p.botID(), false)
+	team := r.PathValue("team")
+	mine, appErr := p.API.GetChannelsForTeamForUser(team, p.botID(), false)
 	if appErr != nil {
 		appError(w, appErr)
 		return
 	}
-	writeJSON(w, http.StatusOK, channels)
+	seen := map[string]bool{}
+	out := []*model.Channel{}
+	for _, c := range mine {
+		seen[c.Id] = true
+		out = append(out, c)
+	}
+	const perPage = 200
+	for page := 0; ; page++ {
+		public, appErr := p.API.GetPublicChannelsForTeam(team, page, perPage)
+		if appErr != nil {
+			appError(w, appErr)
+			return
+		}
+		for _, c := range public {
+			if !seen[c.Id] {
+				seen[c.Id] = true
+				out = append(out, c)
+			}
+		}
+		if len(public) < perPage {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (p *Plugin) apiPublicChannels(w http.ResponseWriter, r *http.Request) {

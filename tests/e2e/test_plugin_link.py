@@ -235,6 +235,9 @@ def test_the_service_reads_what_the_bot_may_read_and_asks_the_server_who_may_rea
         posts = c.get(f"{base}/channels/{ws.private_channel.id}/posts", params={"per_page": 10})
         assert posts.status_code == 200 and history in posts.json()["posts"]
         assert c.post(f"{base}/channels/{ws.public_channel.id}/members", json={"user_id": ws.bot.id}).status_code == 403
+        heard = {ch["id"] for ch in c.get(f"{base}/users/me/teams/{ws.team_id}/channels").json()}
+        assert {open_channel.id, ws.public_channel.id, ws.private_channel.id} <= heard, "public ones without joining"
+        assert without_bot.id not in heard
 
         def can_read(name: str, channel_id: str) -> bool:
             answer = c.get(f"{linked.route}/service/v1/can_read",

@@ -110,11 +110,14 @@ def decode_payload(body: bytes | str | Mapping[str, Any], bot_id: str) -> list[D
         frame = {"event": event, "data": {"user_id": member.get("user_id")}, "broadcast": {"channel_id": member.get("channel_id")}}
         return decode_event(frame, bot_id)
     if kind == "channel":
+        # A new channel: the same note as the websocket's channel_created (look it up, then learn it), so the
+        # service decides whether to index it by the same rules.
         channel = payload.get("channel")
         if not isinstance(channel, dict):
             return BadPayload("channel without a channel object")
-        decoded = decode_channel(channel)
-        return [decoded] if decoded is not None and decoded.type not in _NOT_INDEXED else []
+        if decode_channel(channel) is None or _text(channel.get("type")) in _NOT_INDEXED:
+            return []
+        return decode_event({"event": "channel_created", "data": {"channel_id": channel.get("id")}}, bot_id)
     user = payload.get("user")
     if not isinstance(user, dict) or not _text(user.get("id")):
         return BadPayload("user without a user object")
