@@ -113,6 +113,10 @@ func (c *configuration) check(m *model.Manifest) error {
 	if c.ServiceCommand != "" && c.ServiceURL != "" {
 		return bad(keyServiceURL, "empty when a service command is set (set one of the two)")
 	}
+	if c.ServiceURL != "" && c.ServiceSecret == "" {
+		// A service the plugin did not start cannot be told the generated secret.
+		return bad(keyServiceSecret, "set (Regenerate) when a service URL is set, and given to that service as WHOKNOWS_PLUGIN_SECRET")
+	}
 	if c.ServiceURL != "" {
 		u, err := url.Parse(c.ServiceURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(c.ServiceURL, " \t") {

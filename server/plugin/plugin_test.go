@@ -83,7 +83,7 @@ func TestDefaultsMakeAValidConfiguration(t *testing.T) {
 func TestServerStoredValuesAreTypedWhateverTheirCase(t *testing.T) {
 	// The System Console stores keys lowercased; environment overrides arrive as strings.
 	cfg, err := parseConfiguration(bundleManifest(t), map[string]any{
-		"cardpeople": "5", "suggestions": "false", "serviceurl": "http://127.0.0.1:9/", "suggestionmode": "ephemeral",
+		"cardpeople": "5", "suggestions": "false", "serviceurl": "http://127.0.0.1:9/", "suggestionmode": "ephemeral", "servicesecret": "s",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,8 @@ func TestABadValueIsRefusedWithTheSettingsName(t *testing.T) {
 		"CardPeople":     {"CardPeople": "three"},
 		"Suggestions":    {"suggestions": "maybe"},
 		"SuggestionMode": {"SuggestionMode": "shout"},
-		"ServiceURL":     {"ServiceURL": "ftp://example"},
+		"ServiceURL":     {"ServiceURL": "ftp://example", "ServiceSecret": "s"},
+		"ServiceSecret":  {"ServiceURL": "http://127.0.0.1:9"},
 		"CommandTrigger": {"CommandTrigger": "who knows"},
 		"BatchEvents":    {"BatchEvents": -1},
 	}
@@ -110,7 +111,7 @@ func TestABadValueIsRefusedWithTheSettingsName(t *testing.T) {
 			t.Errorf("%v: want a refusal naming %s, got %v", raw, key, err)
 		}
 	}
-	_, err := parseConfiguration(m, map[string]any{"ServiceCommand": "/bin/true", "ServiceURL": "http://127.0.0.1:9"})
+	_, err := parseConfiguration(m, map[string]any{"ServiceCommand": "/bin/true", "ServiceURL": "http://127.0.0.1:9", "ServiceSecret": "s"})
 	if err == nil || !strings.Contains(err.Error(), "ServiceURL") {
 		t.Errorf("both a command and a URL must be refused, got %v", err)
 	}

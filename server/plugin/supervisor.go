@@ -73,9 +73,9 @@ func (s *supervisor) runOnce() error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("/bin/sh", "-c", "exec "+s.command)
+	cmd := exec.Command("/bin/sh", "-c", s.command)
 	cmd.Env = append(os.Environ(), s.env(port)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childAttr()
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
