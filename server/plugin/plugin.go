@@ -216,8 +216,13 @@ func (p *Plugin) ensureSecret() (string, error) {
 		return "", err
 	}
 	secret := base64.RawURLEncoding.EncodeToString(raw)
-	if appErr := p.API.KVSet(kvSecret, []byte(secret)); appErr != nil {
+	// Set only if still absent: another node of a cluster may have stored its own meanwhile.
+	set, appErr := p.API.KVSetWithOptions(kvSecret, []byte(secret), model.PluginKVSetOptions{Atomic: true, OldValue: nil})
+	if appErr != nil {
 		return "", fmt.Errorf("whoknows: cannot store the service secret: %w", appErr)
+	}
+	if !set {
+		return p.ensureSecret()
 	}
 	return secret, nil
 }

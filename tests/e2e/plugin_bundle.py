@@ -3,8 +3,8 @@ real server over REST, enabled, configured, and disabled again when a test modul
 
 Fixtures here are imported by the test_plugin_*.py modules:
 - `plugin_bundle`: the path of dist/<id>-<version>.tar.gz for the current sources;
-- `installed_plugin`: the bundle uploaded and enabled (module scope; disabled at the end, so the bot-mode tests that
-  follow find no plugin command in the way);
+- `installed_plugin`: plugins switched on, the bundle uploaded and enabled (module scope; at the end the plugin is
+  disabled and plugins are switched off again, so the bot-mode tests that follow find the server as they expect);
 - `fake_service`: the stand-in service of plugin_service.py, which the plugin reaches through ServiceURL.
 """
 
@@ -144,9 +144,21 @@ def fake_service() -> Iterator[FakeService]:
     service.stop()
 
 
+def switch_plugins(admin: Api, on: bool) -> None:
+    """Plugins on or off for the whole server (the test server starts with them off)."""
+    answer = admin.request("PUT", "/config/patch", {"PluginSettings": {"Enable": on}})
+    assert answer.status_code == 200, answer.text
+    deadline = time.monotonic() + ACTIVATE_TIMEOUT_S
+    while (admin.request("GET", "/plugins/statuses").status_code == 200) != on:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"plugins did not switch {'on' if on else 'off'} in {ACTIVATE_TIMEOUT_S} s")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def installed_plugin(mattermost: MattermostServer, workspace: Workspace, plugin_bundle: Path) -> Iterator[Installed]:
     with Api(workspace.url, workspace.admin.token) as admin:
+        switch_plugins(admin, True)
         manifest = upload(admin, plugin_bundle)
         # Start from no link at all, whatever an earlier module left.
         assert configure(admin, ServiceURL="", ServiceCommand="", ServiceSecret="").status_code == 200
@@ -156,3 +168,4 @@ def installed_plugin(mattermost: MattermostServer, workspace: Workspace, plugin_
         finally:
             configure(admin, ServiceURL="", ServiceCommand="", ServiceSecret="")
             disable(admin)
+            switch_plugins(admin, False)
