@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from .botfixture import listen, posted
 from .bootstrap import Channel, User
 from .conftest import MakeChannel
 from .plugin_bundle import (
@@ -191,7 +192,7 @@ def test_button_actions_take_the_caller_only_from_the_server(linked: Installed, 
     assert actions[0].headers["x-whoknows-user-id"] == alice.id and actions[0].body["user_id"] == alice.id
 
 
-def test_a_real_button_click_reaches_the_service_as_the_clicker(linked: Installed, fake_service: FakeService) -> None:
+async def test_a_real_button_click_reaches_the_service_as_the_clicker(linked: Installed, fake_service: FakeService) -> None:
     channel = linked.workspace.public_channel.id
     card = {"channel_id": channel, "message": "", "props": {"attachments": [{"text": "who knows postgres", "actions": [
         {"id": "showmore", "name": "Show more", "integration": {
@@ -201,9 +202,14 @@ def test_a_real_button_click_reaches_the_service_as_the_clicker(linked: Installe
     assert made.status_code == 201, made.text
     assert made.json()["user_id"] == linked.workspace.bot.id
     carol = person(linked, "carol")
-    with carol.api(linked.server.url) as api:
-        answer = api.post(f"/posts/{made.json()['id']}/actions/showmore", {})
-    assert answer["status"] == "OK"  # the server shows the service's ephemeral_text to carol itself
+    async with listen(linked.workspace, "carol") as wait:
+        with carol.api(linked.server.url) as api:
+            answer = api.post(f"/posts/{made.json()['id']}/actions/showmore", {})
+        assert answer["status"] == "OK"
+        # The service's ephemeral_text comes back to the clicker as a note only they see.
+        note = posted(await wait(lambda e: e.get("event") == "ephemeral_message"
+                                 and posted(e).get("message") == f"clicked by {carol.id}"))
+    assert note["channel_id"] == channel
     click = fake_service.recorder.wait_for(lambda r: r.path == "/plugin/v1/actions/more"
                                           and r.headers.get("x-whoknows-user-id") == carol.id)
     assert click.body["context"]["card"] == "c1" and click.body["user_id"] == carol.id
@@ -280,3 +286,22 @@ def test_the_plugin_survives_disable_and_enable(linked: Installed, fake_service:
     assert event_for(fake_service, "posted", created["id"]).body["post"]["user_id"] == person(linked, "bob").id
 
 
+
+
+async def test_an_ephemeral_note_reaches_its_person_without_any_permission(linked: Installed) -> None:
+    """SuggestionMode=ephemeral: the bot has no create_post_ephemeral permission, the plugin API needs none."""
+    ws = linked.workspace
+    async with listen(ws, "alice") as wait:
+        with httpx.Client(timeout=10) as c:
+            sent = c.post(f"{linked.route}/service/api/v4/posts/ephemeral", headers={"X-Whoknows-Secret": SECRET},
+                          json={"user_id": ws.user("alice").id,
+                                "post": {"channel_id": ws.public_channel.id, "message": "bob knows postgres"}})
+            assert sent.status_code == 201, sent.text
+            # The same request with the bot's own REST token is refused: bots lack the permission.
+            with ws.bot.api(ws.url) as bot:
+                refused = bot.request("POST", "/posts/ephemeral", {"user_id": ws.user("alice").id, "post": {
+                    "channel_id": ws.public_channel.id, "message": "bob knows postgres"}})
+        note = posted(await wait(lambda e: e.get("event") == "ephemeral_message"
+                                 and posted(e).get("message") == "bob knows postgres"))
+    assert note["user_id"] == ws.bot.id and note["channel_id"] == ws.public_channel.id
+    assert refused.status_code == 403
