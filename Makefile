@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv demo test test-fast typecheck lint-imports e2e-deps postgres mattermost eval bench clean
+.PHONY: help venv demo test test-fast typecheck lint-imports e2e-deps postgres mattermost eval bench clean plugin plugin-pin plugin-test dist
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
@@ -17,6 +17,8 @@ help:
 	@echo "make lint-imports  the layer contracts (import-linter, pyproject.toml)"
 	@echo "make eval       the expert-finding evaluation on the Stack Exchange dev data"
 	@echo "make bench      the benchmark (SCALE=100k by default, SCALE=1m; ENGINE=whoosh or tantivy)"
+	@echo "make plugin     the Go plugin's binaries (linux-amd64, linux-arm64) in server/plugin/dist/"
+	@echo "make dist       the plugin bundle dist/<id>-<version>.tar.gz (binaries, assets, the service's wheel)"
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
@@ -42,7 +44,7 @@ lint-imports: venv
 test-fast: venv
 	$(BIN)/pytest -m "not e2e"
 
-test: venv e2e-deps typecheck lint-imports
+test: venv e2e-deps typecheck lint-imports plugin-test dist
 	$(BIN)/pytest
 
 eval: venv
@@ -61,7 +63,7 @@ bench: venv
 	$(BIN)/python -m whoknows.bench --scale $(SCALE) --engine $(ENGINE) --out var/bench
 
 clean:
-	rm -rf var build .mypy_cache .pytest_cache
+	rm -rf var build dist server/plugin/dist .mypy_cache .pytest_cache
 
 # --- end-to-end harness: PostgreSQL and a Mattermost server built from its Go modules ---
 e2e-deps: postgres mattermost
@@ -71,3 +73,43 @@ postgres:
 
 mattermost:
 	bash tests/mattermost/build-mattermost.sh
+
+# --- the Mattermost plugin: a Go adapter (server/plugin, its own module) and the bundle ---
+# Built against the server/public version the test server pins (checked below); the go command's
+# build cache makes a warm rebuild take seconds. GONOSUMDB as in build-mattermost.sh: go.sum holds
+# the hashes of the pseudo-versions the checksum database does not know.
+PLUGIN_DIR := server/plugin
+PLUGIN_ARCHES := linux-amd64 linux-arm64
+PLUGIN_ID := $(shell $(PYTHON) -c 'import json; print(json.load(open("plugin.json"))["id"])')
+PLUGIN_VERSION := $(shell $(PYTHON) -c 'import json; print(json.load(open("plugin.json"))["version"])')
+PLUGIN_GO_ENV := CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" GONOSUMDB=github.com/mattermost/mattermost
+PUBLIC_MOD := github.com/mattermost/mattermost/server/public
+BUNDLE := dist/$(PLUGIN_ID)-$(PLUGIN_VERSION).tar.gz
+STAGE := build/bundle/$(PLUGIN_ID)
+
+plugin-pin:
+	@want=$$(awk '$$1 == "$(PUBLIC_MOD)" { print $$2 }' tests/mattermost/go.mod); \
+	have=$$(awk '$$1 == "require" && $$2 == "$(PUBLIC_MOD)" { print $$3 } $$1 == "$(PUBLIC_MOD)" { print $$2 }' $(PLUGIN_DIR)/go.mod | head -1); \
+	if [[ "$$want" != "$$have" ]]; then \
+	  echo "plugin: $(PLUGIN_DIR)/go.mod has $(PUBLIC_MOD) $$have, the test server pins $$want" >&2; exit 1; fi
+
+plugin: plugin-pin
+	@for arch in $(PLUGIN_ARCHES); do \
+	  (cd $(PLUGIN_DIR) && $(PLUGIN_GO_ENV) GOOS=$${arch%-*} GOARCH=$${arch#*-} \
+	    go build -trimpath -ldflags "-s -w" -o dist/plugin-$$arch .) || exit 1; \
+	done
+
+plugin-test: plugin-pin
+	cd $(PLUGIN_DIR) && $(PLUGIN_GO_ENV) go vet ./... && $(PLUGIN_GO_ENV) go test ./...
+
+# The bundle: <id>/plugin.json (plugin.json plus the plugin's link settings), the binaries, the
+# assets (icons, templates) and service/ with the wheel and requirements.lock.
+dist: plugin venv
+	rm -rf $(STAGE) && mkdir -p $(STAGE)/server/dist $(STAGE)/service dist
+	cd $(PLUGIN_DIR) && $(PLUGIN_GO_ENV) go run ./cmd/manifest ../../plugin.json link-settings.json ../../$(STAGE)/plugin.json
+	cp $(foreach arch,$(PLUGIN_ARCHES),$(PLUGIN_DIR)/dist/plugin-$(arch)) $(STAGE)/server/dist/
+	mkdir -p $(STAGE)/assets && cp -R webapp-assets/templates webapp-assets/icon.svg webapp-assets/bot-icon.png $(STAGE)/assets/
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir $(STAGE)/service .
+	cp requirements.lock $(STAGE)/service/
+	tar -C build/bundle -czf $(BUNDLE).tmp $(PLUGIN_ID) && mv -f $(BUNDLE).tmp $(BUNDLE)
+	@echo "dist: $(BUNDLE) ($$(du -h $(BUNDLE) | cut -f1))"

@@ -201,8 +201,11 @@ def server_config(run_dir: Path, port: int, pg: Postgres) -> dict[str, Any]:
         "RateLimitSettings": {"Enable": False},
         "AnnouncementSettings": {"AdminNoticesEnabled": False, "UserNoticesEnabled": False},
         "PluginSettings": {
+            # Plugins stay off; the plugin tests switch them on over the API for their modules and
+            # off again. Uploads can only be allowed here (the API cannot change EnableUploads).
+            # Nothing is ever fetched: no marketplace, no prepackaged plugins, no health check.
             "Enable": False,
-            "EnableUploads": False,
+            "EnableUploads": True,
             "EnableMarketplace": False,
             "EnableRemoteMarketplace": False,
             "AutomaticPrepackagedPlugins": False,

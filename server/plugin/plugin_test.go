@@ -1,0 +1,376 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mattermost/mattermost/server/public/model"
+
+	"github.com/whoknows/whoknows/server/plugin/manifest"
+)
+
+// bundleManifest is the manifest the server will read: the repository's plugin.json with the link settings.
+func bundleManifest(t *testing.T) *model.Manifest {
+	t.Helper()
+	base, err := os.ReadFile("../../plugin.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := os.ReadFile("link-settings.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := manifest.Bundle(base, link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m model.Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+func TestBundleManifestIsOneTheServerAccepts(t *testing.T) {
+	m := bundleManifest(t)
+	if m.Id != "whoknows" || m.MinServerVersion != "9.1.0" {
+		t.Fatalf("id %q, min_server_version %q", m.Id, m.MinServerVersion)
+	}
+	for _, arch := range []string{"linux-amd64", "linux-arm64"} {
+		if m.Server.Executables[arch] == "" {
+			t.Errorf("no server executable for %s", arch)
+		}
+	}
+	keys := map[string]bool{}
+	for _, s := range m.SettingsSchema.Settings {
+		keys[s.Key] = true
+	}
+	for _, k := range []string{keyServiceCommand, keyServiceURL, keyServiceSecret, keyCommandTrigger, "CardPeople", "SuggestionMode"} {
+		if !keys[k] {
+			t.Errorf("the bundle manifest has no setting %s", k)
+		}
+	}
+}
+
+func TestBundleRefusesADuplicatedSetting(t *testing.T) {
+	base, _ := os.ReadFile("../../plugin.json")
+	_, err := manifest.Bundle(base, []byte(`[{"key":"CardPeople","display_name":"x","type":"number","help_text":"","default":1}]`))
+	if err == nil || !strings.Contains(err.Error(), "CardPeople") {
+		t.Fatalf("want a refusal naming CardPeople, got %v", err)
+	}
+}
+
+func TestDefaultsMakeAValidConfiguration(t *testing.T) {
+	cfg, err := parseConfiguration(bundleManifest(t), map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CommandTrigger != "whoknows" || cfg.Connected() {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+	if cfg.Settings["CardPeople"] != float64(3) || cfg.Settings["Suggestions"] != true || cfg.Settings["SuggestionMode"] != "thread" {
+		t.Fatalf("defaults typed from the schema: %v", cfg.Settings)
+	}
+}
+
+func TestServerStoredValuesAreTypedWhateverTheirCase(t *testing.T) {
+	// The System Console stores keys lowercased; environment overrides arrive as strings.
+	cfg, err := parseConfiguration(bundleManifest(t), map[string]any{
+		"cardpeople": "5", "suggestions": "false", "serviceurl": "http://127.0.0.1:9/", "suggestionmode": "ephemeral", "servicesecret": "s",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Settings["CardPeople"] != float64(5) || cfg.Settings["Suggestions"] != false || cfg.ServiceURL != "http://127.0.0.1:9" {
+		t.Fatalf("typed: %+v", cfg)
+	}
+}
+
+func TestABadValueIsRefusedWithTheSettingsName(t *testing.T) {
+	m := bundleManifest(t)
+	cases := map[string]map[string]any{
+		"CardPeople":     {"CardPeople": "three"},
+		"Suggestions":    {"suggestions": "maybe"},
+		"SuggestionMode": {"SuggestionMode": "shout"},
+		"ServiceURL":     {"ServiceURL": "ftp://example", "ServiceSecret": "s"},
+		"ServiceSecret":  {"ServiceURL": "http://127.0.0.1:9"},
+		"CommandTrigger": {"CommandTrigger": "who knows"},
+		"BatchEvents":    {"BatchEvents": -1},
+	}
+	for key, raw := range cases {
+		_, err := parseConfiguration(m, raw)
+		var se *settingError
+		if !errors.As(err, &se) || se.Key != key || !strings.Contains(err.Error(), key) {
+			t.Errorf("%v: want a refusal naming %s, got %v", raw, key, err)
+		}
+	}
+	_, err := parseConfiguration(m, map[string]any{"ServiceCommand": "/bin/true", "ServiceURL": "http://127.0.0.1:9", "ServiceSecret": "s"})
+	if err == nil || !strings.Contains(err.Error(), "ServiceURL") {
+		t.Errorf("both a command and a URL must be refused, got %v", err)
+	}
+}
+
+func TestCloneIsIndependent(t *testing.T) {
+	cfg, _ := parseConfiguration(bundleManifest(t), map[string]any{})
+	c := cfg.Clone()
+	c.Settings["CardPeople"] = float64(9)
+	if cfg.Settings["CardPeople"] != float64(3) {
+		t.Fatal("a clone shares its settings with the original")
+	}
+}
+
+// fakeService records what the plugin sends to the service.
+type fakeService struct {
+	mu       sync.Mutex
+	requests []recorded
+	status   int
+	answer   string
+}
+
+type recorded struct {
+	Path, Secret, User string
+	Body               []byte
+}
+
+func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	f.mu.Lock()
+	f.requests = append(f.requests, recorded{r.URL.RequestURI(), r.Header.Get(headerSecret), r.Header.Get(headerUser), body})
+	status, answer := f.status, f.answer
+	f.mu.Unlock()
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (f *fakeService) last(t *testing.T) recorded {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.requests) == 0 {
+		t.Fatal("the service got no request")
+	}
+	return f.requests[len(f.requests)-1]
+}
+
+func linkedPlugin(t *testing.T, service http.Handler) *Plugin {
+	t.Helper()
+	server := httptest.NewServer(service)
+	t.Cleanup(server.Close)
+	p := &Plugin{link: newLink(), config: &configuration{ServiceURL: server.URL, CommandTrigger: "whoknows"}}
+	p.link.set(server.URL, "s3cret")
+	p.router = p.newRouter()
+	return p
+}
+
+func TestActionWithoutServerSetUserIsRefused(t *testing.T) {
+	service := &fakeService{}
+	p := linkedPlugin(t, service)
+	w := httptest.NewRecorder()
+	p.router.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/actions/more", strings.NewReader(`{"user_id":"mallory"}`)))
+	if w.Code != http.StatusUnauthorized {
+		t.Fatalf("status %d, want 401", w.Code)
+	}
+	if len(service.requests) != 0 {
+		t.Fatal("a request without a server-set user reached the service")
+	}
+}
+
+func TestForgedBodyUserIsReplacedByTheServerSetOne(t *testing.T) {
+	service := &fakeService{answer: `{"update":{"message":"ok"}}`}
+	p := linkedPlugin(t, service)
+	r := httptest.NewRequest(http.MethodPost, "/actions/more?card=1", strings.NewReader(`{"user_id":"mallory","user_name":"mallory","context":{"page":2}}`))
+	r.Header.Set(headerServer, "alice-id")
+	w := httptest.NewRecorder()
+	p.router.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"message":"ok"`) {
+		t.Fatalf("answer %d %s", w.Code, w.Body.String())
+	}
+	got := service.last(t)
+	if got.Path != "/plugin/v1/actions/more?card=1" || got.User != "alice-id" || got.Secret != "s3cret" {
+		t.Fatalf("forwarded as %+v", got)
+	}
+	var body map[string]any
+	_ = json.Unmarshal(got.Body, &body)
+	if body["user_id"] != "alice-id" || body["user_name"] != nil || body["context"].(map[string]any)["page"] != float64(2) {
+		t.Fatalf("body %s", got.Body)
+	}
+}
+
+func TestActionWhileTheServiceIsDownSaysItIsStarting(t *testing.T) {
+	p := &Plugin{link: newLink()}
+	p.router = p.newRouter()
+	r := httptest.NewRequest(http.MethodPost, "/actions/more", strings.NewReader(`{}`))
+	r.Header.Set(headerServer, "alice-id")
+	w := httptest.NewRecorder()
+	p.router.ServeHTTP(w, r)
+	if !strings.Contains(w.Body.String(), msgStarting) {
+		t.Fatalf("answer %s", w.Body.String())
+	}
+}
+
+func TestServiceRoutesNeedTheSecret(t *testing.T) {
+	p := linkedPlugin(t, &fakeService{})
+	for _, header := range []http.Header{{}, {headerSecret: {"wrong"}}, {"Authorization": {"Bearer wrong"}}, {headerServer: {"alice-id"}}} {
+		r := httptest.NewRequest(http.MethodGet, "/service/v1/config", nil)
+		r.Header = header
+		w := httptest.NewRecorder()
+		p.router.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			t.Errorf("headers %v: status %d, want 401", header, w.Code)
+		}
+	}
+}
+
+func TestSecretIsAcceptedAsHeaderOrBearer(t *testing.T) {
+	l := newLink()
+	l.set("http://x", "s3cret")
+	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	for _, header := range []http.Header{{headerSecret: {"s3cret"}}, {"Authorization": {"Bearer s3cret"}}} {
+		r := httptest.NewRequest(http.MethodGet, "/service/x", nil)
+		r.Header = header
+		w := httptest.NewRecorder()
+		requireSecret(l, ok).ServeHTTP(w, r)
+		if w.Code != http.StatusTeapot {
+			t.Errorf("headers %v: status %d", header, w.Code)
+		}
+	}
+	empty := newLink()
+	if empty.secretMatches("") {
+		t.Error("an empty secret must match nothing")
+	}
+}
+
+func TestCommandGoesToTheServiceWithTheServersUser(t *testing.T) {
+	service := &fakeService{answer: `{"response_type":"ephemeral","text":"alice knows"}`}
+	p := linkedPlugin(t, service)
+	resp, appErr := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", ChannelId: "c1", TeamId: "t1", RootId: "r1", Command: "/whoknows kubernetes"})
+	if appErr != nil || resp.Text != "alice knows" {
+		t.Fatalf("response %+v %v", resp, appErr)
+	}
+	got := service.last(t)
+	var args map[string]any
+	_ = json.Unmarshal(got.Body, &args)
+	if got.Path != "/plugin/v1/command" || got.User != "alice-id" || args["user_id"] != "alice-id" || args["command"] != "/whoknows kubernetes" || args["root_id"] != "r1" {
+		t.Fatalf("forwarded %+v %s", got, got.Body)
+	}
+}
+
+func TestCommandWhileTheServiceFailsSaysItIsStarting(t *testing.T) {
+	p := linkedPlugin(t, &fakeService{status: http.StatusInternalServerError})
+	resp, _ := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "u", Command: "/whoknows x"})
+	if resp.Text != msgStarting || resp.ResponseType != model.CommandResponseTypeEphemeral {
+		t.Fatalf("%+v", resp)
+	}
+	idle := &Plugin{link: newLink(), config: &configuration{CommandTrigger: "whoknows"}}
+	resp, _ = idle.ExecuteCommand(nil, &model.CommandArgs{UserId: "u", Command: "/whoknows x"})
+	if resp.Text != msgNotConfigured {
+		t.Fatalf("%+v", resp)
+	}
+}
+
+func TestPayloadsCarryTheModelJSON(t *testing.T) {
+	post := &model.Post{Id: "p1", ChannelId: "c1", UserId: "u1", Message: "how do I rotate keys?", CreateAt: 10, UpdateAt: 11,
+		Metadata: &model.PostMetadata{Reactions: []*model.Reaction{{UserId: "u2"}}}}
+	data, err := encode(postPayload(kindPosted, post, model.ChannelTypeOpen, 11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	_ = json.Unmarshal(data, &got)
+	p := got["post"].(map[string]any)
+	if got["kind"] != "posted" || got["channel_type"] != "O" || got["at"] != float64(11) || p["id"] != "p1" || p["message"] != "how do I rotate keys?" || p["user_id"] != "u1" {
+		t.Fatalf("payload %s", data)
+	}
+	if _, has := p["metadata"]; has {
+		t.Fatalf("the post's metadata (reactions, embeds) must not be sent: %s", data)
+	}
+	if post.Metadata == nil {
+		t.Fatal("building the payload changed the hook's post")
+	}
+}
+
+func TestADeletedPostSaysWhenItWent(t *testing.T) {
+	post := &model.Post{Id: "p1", ChannelId: "c1", UserId: "u1", UpdateAt: 5}
+	got := postPayload(kindDeleted, post, model.ChannelTypeOpen, 99)
+	if got.Post.DeleteAt != 99 || post.DeleteAt != 0 {
+		t.Fatalf("delete_at %d (hook's post %d)", got.Post.DeleteAt, post.DeleteAt)
+	}
+}
+
+func TestUserPayloadHasNoSecrets(t *testing.T) {
+	u := &model.User{Id: "u1", Username: "alice", FirstName: "Alice", Email: "alice@example.com", Password: "hash", AuthData: model.NewPointer("x"), MfaSecret: "m"}
+	data, _ := encode(payload{Kind: kindUser, User: publicUser(u)})
+	text := string(data)
+	for _, leak := range []string{"alice@example.com", "hash", `"m"`} {
+		if strings.Contains(text, leak) {
+			t.Errorf("%s leaks %s", text, leak)
+		}
+	}
+	if !strings.Contains(text, `"username":"alice"`) || !strings.Contains(text, `"first_name":"Alice"`) || u.Email == "" {
+		t.Errorf("payload %s (or the hook's user was changed)", text)
+	}
+}
+
+func TestConsent(t *testing.T) {
+	member, outsider := func() bool { return true }, func() bool { return false }
+	cases := []struct {
+		kind   model.ChannelType
+		member func() bool
+		want   bool
+	}{
+		{model.ChannelTypeOpen, outsider, true},
+		{model.ChannelTypePrivate, member, true},
+		{model.ChannelTypePrivate, outsider, false},
+		{model.ChannelTypeDirect, member, false},
+		{model.ChannelTypeGroup, member, false},
+	}
+	for _, c := range cases {
+		if got := consents(&model.Channel{Type: c.kind}, c.member); got != c.want {
+			t.Errorf("%s (bot member %v): forwarded %v, want %v", c.kind, c.member(), got, c.want)
+		}
+	}
+}
+
+func TestChildEnvironment(t *testing.T) {
+	cfg, _ := parseConfiguration(bundleManifest(t), map[string]any{"ServiceCommand": "whoknows serve-plugin", "CardPeople": 4})
+	env := map[string]string{}
+	for _, kv := range childEnv(cfg, "http://127.0.0.1:8065/plugins/whoknows", "s3cret", "bot-id", "/plugins/whoknows", 4242) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	want := map[string]string{
+		"WHOKNOWS_MODE": "plugin", "WHOKNOWS_PLUGIN_SECRET": "s3cret", "WHOKNOWS_BOT_TOKEN": "s3cret",
+		"WHOKNOWS_PLUGIN_URL": "http://127.0.0.1:8065/plugins/whoknows", "WHOKNOWS_MATTERMOST_URL": "http://127.0.0.1:8065/plugins/whoknows/service",
+		"WHOKNOWS_HTTP_HOST": "127.0.0.1", "WHOKNOWS_HTTP_PORT": "4242", "WHOKNOWS_CARD_PEOPLE": "4", "WHOKNOWS_BOT_USER_ID": "bot-id",
+		"WHOKNOWS_SUGGESTION_MIN_CONFIDENCE": "0.3", "WHOKNOWS_JOIN_PUBLIC_CHANNELS": "false", "WHOKNOWS_HIGH_TRAFFIC_POSTS_PER_DAY": "300",
+		"WHOKNOWS_ASSETS": "/plugins/whoknows/assets", "WHOKNOWS_MANIFEST": "/plugins/whoknows/plugin.json",
+	}
+	for k, v := range want {
+		if env[k] != v {
+			t.Errorf("%s=%q, want %q", k, env[k], v)
+		}
+	}
+	if _, leaked := env["WHOKNOWS_SERVICE_COMMAND"]; leaked {
+		t.Error("the plugin's own settings are not the service's")
+	}
+}
+
+func TestInternalBase(t *testing.T) {
+	c := &model.Config{}
+	c.SetDefaults()
+	*c.ServiceSettings.ListenAddress = ":8065"
+	*c.ServiceSettings.SiteURL = "https://chat.example.com/mm/"
+	if got := internalBase(c); got != "http://127.0.0.1:8065/mm" {
+		t.Fatalf("%s", got)
+	}
+}
