@@ -36,11 +36,12 @@ def quiet(last_at: int | None, now: int, quiet_ms: int) -> bool:
 
 
 def pick(experts: Sequence[Expert], asker: str, last_named: Mapping[str, int | None], now: int, quiet_ms: int) -> list[Expert]:
-    """At most three people: never the asker, never bots or opted-out people, none named too recently."""
+    """At most three people who answered on the topic (not someone who only asked about it, or is merely
+    around): never the asker, never bots or opted-out people, none named too recently."""
     out = []
     for e in experts:
         p = e.person
-        if p.user_id == asker or p.is_bot or p.opted_out or p.deactivated or quiet(last_named.get(p.user_id), now, quiet_ms):
+        if e.answers == 0 or p.user_id == asker or p.is_bot or p.opted_out or p.deactivated or quiet(last_named.get(p.user_id), now, quiet_ms):
             continue
         out.append(e)
         if len(out) == MAX_PEOPLE:
@@ -80,7 +81,7 @@ def scope(channels: Mapping[str, ChannelUpdated], channel_id: str) -> frozenset[
 def compose(svc: Services, post: PostCreated, readable: Collection[str], now: int) -> tuple[str, list[Expert]] | None:
     """The note under a question and the people it names, or None when nobody should be suggested."""
     s, state = svc.settings, svc.state
-    ranking = svc.store.engine.ask(post.message, now=now, readable=readable, exclude=[post.user_id], limit=10)
+    ranking = svc.store.engine.ask(post.message, now=now, readable=readable, exclude=[post.user_id], channel=post.channel_id, limit=10)
     if ranking.confidence < s.suggestion_min_confidence:
         log.info("no suggestion under %s: confidence %.2f is below %.2f", post.post_id, ranking.confidence, s.suggestion_min_confidence)
         return None

@@ -270,8 +270,10 @@ def rank(
 
 
 def confidence(experts: Sequence[Expert]) -> float:
-    """How sure we are about the first person: strong answers they gave on the topic, 3 or more is sure."""
-    if not experts:
+    """How sure we are about the first person who answered on the topic (the first a suggestion would
+    name): strong answers they gave on it, 3 or more is sure."""
+    first = next((e for e in experts if e.answers), None)
+    if first is None:
         return 0.0
-    strong = sum(1 for e in experts[0].evidence if e.kind == "answer" and e.weight >= 0.3)
+    strong = sum(1 for e in first.evidence if e.kind == "answer" and e.weight >= 0.3)
     return min(1.0, strong / 3)
