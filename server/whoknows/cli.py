@@ -135,22 +135,40 @@ def demo(out: Path, seed: int, end_ms: int | None) -> None:
     click.echo(messages.demo_written(out, summary.root_posts + summary.replies, summary.users), err=True)
 
 
-@main.command()
-@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The plugin.json with the settings schema.")
-@click.pass_obj
-def run(data: Path, manifest: Path | None) -> None:
-    """Run the bot: live index, /whoknows and inline suggestions (settings: plugin.json + WHOKNOWS_* variables)."""
+def _serve(data: Path, manifest: Path | None, env: dict[str, str]) -> None:
     import asyncio
 
-    from .app.settings import load_from, manifest_path
+    from .app.settings import load, manifest_path, read_manifest
     from .service.runtime import Runtime
 
-    settings = load_from(manifest or manifest_path(), os.environ)
+    schema = read_manifest(manifest or (Path(env["WHOKNOWS_MANIFEST"]) if env.get("WHOKNOWS_MANIFEST") else manifest_path()))
+    settings = load(schema, env)
     logging.getLogger("whoknows").setLevel(logging.INFO)
     try:
-        asyncio.run(Runtime(settings, data).run_forever())
+        asyncio.run(Runtime(settings, data, manifest=schema, env=env).run_forever())
     except KeyboardInterrupt:
         pass
+
+
+_MANIFEST_HELP = "The plugin.json with the settings schema (default: $WHOKNOWS_MANIFEST, else the repository's)."
+
+
+@main.command()
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_MANIFEST_HELP)
+@click.pass_obj
+def run(data: Path, manifest: Path | None) -> None:
+    """Run the service: live index, /whoknows and inline suggestions (settings: plugin.json + WHOKNOWS_* variables).
+    Bot mode by default; plugin mode when WHOKNOWS_MODE=plugin (what the Mattermost plugin's Service command sets)."""
+    _serve(data, manifest, dict(os.environ))
+
+
+@main.command("serve-plugin")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None, help=_MANIFEST_HELP)
+@click.pass_obj
+def serve_plugin(data: Path, manifest: Path | None) -> None:
+    """Run the service behind the Mattermost plugin (plugin mode: WHOKNOWS_PLUGIN_URL and WHOKNOWS_PLUGIN_SECRET, set by
+    the plugin when it starts the service; see server/plugin/LINK.md)."""
+    _serve(data, manifest, {**os.environ, "WHOKNOWS_MODE": "plugin"})
 
 
 @main.command()

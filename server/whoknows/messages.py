@@ -126,6 +126,10 @@ def internal_error(error_id: str) -> str:
     return f"Sorry, something went wrong on my side. If it happens again, tell your admin the error id {error_id}."
 
 
+def command_refused() -> str:
+    return "This command could not be verified as yours: run it again from a channel of your team."
+
+
 def action_refused() -> str:
     return "This button is no longer valid. Run the command again for a fresh card."
 

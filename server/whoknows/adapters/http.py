@@ -28,7 +28,8 @@ class Endpoints:
 
     command_token: Callable[[str], str | None]
     """The slash command's token kept for a team, or None."""
-    command: Callable[[dict[str, str]], Awaitable[JSON]]
+    command: Callable[[dict[str, str]], Awaitable[JSON | None]]
+    """None: the caller named in the request cannot be who sent it (not in the token's team or the channel)."""
     action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
     trigger: str
 
@@ -47,7 +48,12 @@ async def _command(request: web.Request) -> web.Response:
         log.warning("refused a slash command with a wrong token (team %s, user %s)", form.get("team_id"), form.get("user_id"))
         return web.json_response({"text": "unauthorized"}, status=401)
     try:
-        return web.json_response(await ep.command(form))
+        answer = await ep.command(form)
+        if answer is None:
+            log.warning("refused a slash command whose caller is not in its team or channel (team %s, user %s)",
+                        form.get("team_id"), form.get("user_id"))
+            return web.json_response({"response_type": "ephemeral", "text": messages.command_refused()}, status=403)
+        return web.json_response(answer)
     except Exception:
         error_id = uuid.uuid4().hex[:8]
         log.exception("error %s in /%s %r", error_id, ep.trigger, form.get("text", "")[:200])

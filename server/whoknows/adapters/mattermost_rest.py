@@ -130,6 +130,21 @@ class MattermostRest:
 
     # -- posts ------------------------------------------------------------------------------
 
+    async def plugin_config(self) -> JSON:
+        """Plugin mode only: the configuration the plugin last pushed ({plugin}/service/v1/config, LINK.md)."""
+        response = await self._send("GET", f"{self.url}/v1/config")
+        if response.is_error:
+            raise MattermostError("GET", "/v1/config", response.status_code, response.text)
+        result: JSON = response.json()
+        return result
+
+    async def can_read(self, user_id: str, channel_id: str) -> bool:
+        """Plugin mode only: the server's own read check for that person ({plugin}/service/v1/can_read, LINK.md)."""
+        response = await self._send("GET", f"{self.url}/v1/can_read", params={"user_id": user_id, "channel_id": channel_id})
+        if response.is_error:
+            raise MattermostError("GET", "/v1/can_read", response.status_code, response.text)
+        return bool(response.json().get("can_read"))
+
     async def posts_before(self, channel_id: str, before: str) -> JSON:
         """One page of a channel's history, newest first, older than `before` (empty: the newest page)."""
         params: dict[str, Any] = {"per_page": PAGE}

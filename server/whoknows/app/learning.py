@@ -82,7 +82,7 @@ class Learning:
 
     def link(self, channel_id: str, post_id: str) -> str:
         team, _ = self.svc.store.conversation.channel_team([channel_id]).get(channel_id, ("", ""))
-        return permalink(self.svc.settings.mattermost_url, team, post_id)
+        return permalink(self.svc.settings.site_url, team, post_id)
 
     def _root_text(self, channel_id: str, title: str) -> str:
         _, name = self.svc.store.conversation.channel_team([channel_id]).get(channel_id, ("", channel_id))

@@ -71,7 +71,7 @@ def ranked_card(store: Store, topic: str, caller: str | None, readable: Collecti
 async def topic_card(svc: Services, topic: str, user_id: str, channel_id: str, *, offset: int) -> tuple[str, Attachments]:
     readable = await svc.permissions.of(user_id)
     page, card = ranked_card(svc.store, topic, user_id, readable, now=svc.clock(), limit=svc.settings.card_people,
-                             site_url=svc.settings.mattermost_url, offset=offset)
+                             site_url=svc.settings.site_url, offset=offset)
     if not page.topic.terms:
         raise UserError(messages.nothing_to_search(quote(topic), svc.settings.command_trigger))
     shown = page.experts
@@ -113,7 +113,7 @@ async def person_card(svc: Services, username: str | None, caller: str) -> str:
     profile = known_for(conv, svc.store.index, user_id, readable)
     now = svc.clock()
     channels = conv.channel_team([p.channel_id for p in profile.evidence])
-    evidence = [evidence_view(post, channels, now, svc.settings.mattermost_url) for post in profile.evidence]
+    evidence = [evidence_view(post, channels, now, svc.settings.site_url) for post in profile.evidence]
     return render("person.md.j2", name=person.display_name or person.username, username=person.username,
                   terms=list(profile.terms), posts=profile.posts, evidence=evidence)
 

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -21,7 +22,10 @@ from ..errors import StartupError
 
 IndexPolicy = Literal["all", "allowlist", "denylist"]
 SuggestionMode = Literal["thread", "ephemeral"]
+Mode = Literal["bot", "plugin"]
 ENV_PREFIX = "WHOKNOWS_"
+NOT_LIVE = frozenset({"HttpHost", "HttpPort", "CallbackUrl", "JoinPublicChannels", "ServiceCommand", "ServiceURL", "ServiceSecret"})
+"""Settings the plugin's configuration does not change in a running service (its own link, the listener)."""
 _AT_LEAST_ONE = {"CardPeople": 1, "BatchEvents": 1}
 """Numbers where 0 would make the bot useless (a card of nobody, batches of nothing)."""
 
@@ -57,6 +61,14 @@ class Settings:
     digest_schedule: str
     index_engine: str
     """One of core.index.ENGINES (the registry), checked at load."""
+    mode: Mode = "bot"
+    """bot: a bot account over REST and the websocket; plugin: behind the Go plugin (server/plugin/LINK.md)."""
+    plugin_url: str = ""
+    """plugin mode: the plugin's routes, e.g. http://127.0.0.1:8065/plugins/whoknows."""
+    plugin_secret: str = dataclasses.field(default="", repr=False)
+    """plugin mode: the secret shared with the plugin (both directions)."""
+    site_url: str = ""
+    """Where people open Mattermost (permalinks in cards); bot mode: the Mattermost URL."""
 
     def callback(self, bound_port: int) -> str:
         """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""
@@ -75,6 +87,7 @@ class Settings:
 def env_name(key: str) -> str:
     """HttpPort -> WHOKNOWS_HTTP_PORT."""
     return ENV_PREFIX + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).upper()
+
 
 
 def _field_name(key: str) -> str:
@@ -110,15 +123,35 @@ def _parse(spec: Mapping[str, Any], raw: object, source: str) -> object:
     return text
 
 
-def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
-    """Validated settings; a missing or bad value raises StartupError naming it."""
+def load(manifest: Mapping[str, Any], env: Mapping[str, str], sources: Mapping[str, str] | None = None) -> Settings:
+    """Validated settings; a missing or bad value raises StartupError naming it. `sources` names where a key's value
+    came from (key -> text, e.g. the System Console's label) instead of its environment variable."""
     values: dict[str, object] = {}
+    named = dict(sources or {})
+
+    def source(key: str) -> str:
+        return named.get(key) or env_name(key)
+
     for spec in manifest["settings_schema"]["settings"]:
         name = env_name(spec["key"])
         if name in env:
-            values[_field_name(spec["key"])] = _parse(spec, env[name], name)
+            values[_field_name(spec["key"])] = _parse(spec, env[name], source(spec["key"]))
         else:
-            values[_field_name(spec["key"])] = _parse(spec, spec["default"], f"plugin.json {spec['key']}")
+            values[_field_name(spec["key"])] = _parse(spec, spec.get("default", ""), f"plugin.json {spec['key']}")
+    mode = env.get("WHOKNOWS_MODE", "bot").strip().lower() or "bot"
+    if mode not in ("bot", "plugin"):
+        raise StartupError(messages.bad_setting("WHOKNOWS_MODE", "the environment", "bot or plugin"))
+    values["mode"] = mode
+    values["plugin_url"] = env.get("WHOKNOWS_PLUGIN_URL", "").strip().rstrip("/")
+    values["plugin_secret"] = env.get("WHOKNOWS_PLUGIN_SECRET", "").strip()
+    if mode == "plugin":
+        for name in ("WHOKNOWS_PLUGIN_URL", "WHOKNOWS_PLUGIN_SECRET"):
+            if not env.get(name, "").strip():
+                raise StartupError(messages.missing_setting(name))
+        if not re.match(r"^https?://[^/\s]+", str(values["plugin_url"])):
+            raise StartupError(messages.bad_setting("WHOKNOWS_PLUGIN_URL", "the environment", "an http(s) URL"))
+        # The plugin serves the REST subset the service uses under {plugin}/service, behind the secret.
+        env = {"WHOKNOWS_MATTERMOST_URL": f"{values['plugin_url']}/service", "WHOKNOWS_BOT_TOKEN": str(values["plugin_secret"]), **env}
     for name in ("WHOKNOWS_MATTERMOST_URL", "WHOKNOWS_BOT_TOKEN"):
         if not env.get(name, "").strip():
             raise StartupError(messages.missing_setting(name))
@@ -127,30 +160,31 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
         raise StartupError(messages.bad_setting("WHOKNOWS_MATTERMOST_URL", "the environment", "an http(s) URL"))
     values["mattermost_url"] = url
     values["bot_token"] = env["WHOKNOWS_BOT_TOKEN"].strip()
+    values["site_url"] = env.get("WHOKNOWS_SITE_URL", "").strip().rstrip("/") or (url if mode == "bot" else "")
     values["channel_list"] = tuple(x.strip().lstrip("~") for x in str(values.get("channel_list", "")).split(",") if x.strip())
     values["callback_url"] = str(values.get("callback_url", "")).rstrip("/")
     port = values.get("http_port")
     if not isinstance(port, int) or port > 65535:
-        raise StartupError(messages.bad_setting("HttpPort", env_name("HttpPort"), "a port number (0-65535)"))
+        raise StartupError(messages.bad_setting("HttpPort", source("HttpPort"), "a port number (0-65535)"))
     confidence = values.get("suggestion_min_confidence")
     if not isinstance(confidence, (int, float)) or confidence > 1:
-        raise StartupError(messages.bad_setting("SuggestionMinConfidence", env_name("SuggestionMinConfidence"), "a number from 0 to 1"))
+        raise StartupError(messages.bad_setting("SuggestionMinConfidence", source("SuggestionMinConfidence"), "a number from 0 to 1"))
     host = str(values.get("http_host", ""))
     if not host or any(c.isspace() for c in host):
-        raise StartupError(messages.bad_setting("HttpHost", env_name("HttpHost"), "an address to listen on, such as 127.0.0.1"))
+        raise StartupError(messages.bad_setting("HttpHost", source("HttpHost"), "an address to listen on, such as 127.0.0.1"))
     if values["callback_url"] and not re.match(r"^https?://[^/\s]+\S*$", str(values["callback_url"])):
-        raise StartupError(messages.bad_setting("CallbackUrl", env_name("CallbackUrl"), "empty or an http(s) URL"))
+        raise StartupError(messages.bad_setting("CallbackUrl", source("CallbackUrl"), "empty or an http(s) URL"))
     emoji = values["learning_emoji"] = str(values.get("learning_emoji", "")).strip(": ").lower()
     if not re.match(r"^[a-z0-9_+-]{1,64}$", emoji):
-        raise StartupError(messages.bad_setting("LearningEmoji", env_name("LearningEmoji"), "an emoji name such as bulb"))
+        raise StartupError(messages.bad_setting("LearningEmoji", source("LearningEmoji"), "an emoji name such as bulb"))
     try:
         parse_schedule(str(values.get("digest_schedule", "")))
     except ValueError:
-        raise StartupError(messages.bad_setting("DigestSchedule", env_name("DigestSchedule"), "weekly:MON:09:00, daily:09:00 or off")) from None
+        raise StartupError(messages.bad_setting("DigestSchedule", source("DigestSchedule"), "weekly:MON:09:00, daily:09:00 or off")) from None
     if not str(values.get("command_trigger", "")).isidentifier():
-        raise StartupError(messages.bad_setting("CommandTrigger", env_name("CommandTrigger"), "one word"))
+        raise StartupError(messages.bad_setting("CommandTrigger", source("CommandTrigger"), "one word"))
     if values.get("index_engine") not in ENGINES:
-        raise StartupError(messages.bad_setting("IndexEngine", env_name("IndexEngine"), " or ".join(ENGINES)))
+        raise StartupError(messages.bad_setting("IndexEngine", source("IndexEngine"), " or ".join(ENGINES)))
     known = {f.name for f in fields(Settings)}
     missing = known - set(values)
     if missing:
@@ -158,9 +192,13 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
     return Settings(**cast(dict[str, Any], {k: v for k, v in values.items() if k in known}))
 
 
-def load_from(path: Path, env: Mapping[str, str]) -> Settings:
+def read_manifest(path: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise StartupError(messages.bad_manifest(path, error)) from None
-    return load(manifest, env)
+    return manifest
+
+
+def load_from(path: Path, env: Mapping[str, str]) -> Settings:
+    return load(read_manifest(path), env)

@@ -35,11 +35,12 @@ class LiveEvents:
     async def on_frame(self, frame: Frame) -> None:
         try:
             for item in mme.decode_event(frame, self.presence.bot_id):
-                await self._ingest(item)
+                await self.ingest(item)
         except Exception:
             log.exception("error %s: cannot handle websocket event %s", uuid.uuid4().hex[:8], frame.get("event"))
 
-    async def _ingest(self, item: mme.Decoded) -> None:
+    async def ingest(self, item: mme.Decoded) -> None:
+        """One decoded event or note, from the websocket or the plugin's hooks (the same path)."""
         p, submit = self.presence, self.writer.submit
         match item:
             case mme.Hello():
@@ -80,8 +81,9 @@ class LiveEvents:
             p.indexed.discard(channel.channel_id)
         await self.writer.submit([channel])
 
-    async def discover_channels(self) -> None:
-        p = self.presence
+    async def discover_channels(self) -> set[str]:
+        """Learns every channel the bot hears; returns their ids."""
+        p, heard = self.presence, set[str]()
         for team_id in p.teams:
             mine = {c["id"]: c for c in await self.rest.my_channels(team_id)}
             public = {c["id"]: c for c in await self.rest.public_channels(team_id)} if self.settings.join_public_channels else {}
@@ -89,12 +91,14 @@ class LiveEvents:
                 channel = mme.decode_channel(raw)
                 if channel is None or channel.type in ("D", "G"):
                     continue
+                heard.add(cid)
                 await self.learn_channel(channel)
                 if cid in p.indexed and cid not in mine and channel.type == "O":
                     try:
                         await self.rest.join(cid, p.bot_id)
                     except MattermostError:
                         log.warning("cannot join ~%s; its new posts will arrive only by catch-up", channel.name)
+        return heard
 
     async def initial_backfill(self) -> None:
         p = self.presence

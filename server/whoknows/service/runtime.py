@@ -7,24 +7,25 @@ Use cases get a small `Services` (app.ports), never this object; it is what test
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
+import json
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from .. import messages
-from ..adapters import http
+from ..adapters import http, plugin_http
 from ..adapters import mattermost_events as mme
 from ..adapters.mattermost_rest import MattermostError, MattermostRest
 from ..adapters.mattermost_ws import MattermostWebsocket
 from ..app import buttons, commands
-from ..app.access import ReadableChannels
+from ..app.access import ReadableChannels, TeamScoped
 from ..app.digests import Digests
 from ..app.learning import Learning
 from ..app.ports import Presence, Services
-from ..app.settings import Settings
+from ..app.settings import Settings, manifest_path
 from ..app.suggestions import suggest, wanted
 from ..clock import Clock, wall_clock
 from ..core.events import PostCreated, UserUpdated
@@ -32,25 +33,35 @@ from ..errors import StartupError
 from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_store
 from .live import LiveEvents
+from .plugin import PluginLink
 from .registration import register_commands
 from .repair import Outcome, mark_stopped, prepare
 from .writer import Item, Writer, no_space
 
 log = logging.getLogger("whoknows.runtime")
 
+STOP_ROUNDS, STOP_WAIT_S = 3, 5.0
+"""How often stop cancels the tasks still running, and how long it waits each time."""
 TOKEN_CHECK_S = 60.0
 """How often the bot checks that its token still works (a revoked token stops it)."""
 
 
 class Runtime:
-    def __init__(self, settings: Settings, data: Path, *, clock: Clock = wall_clock) -> None:
+    def __init__(self, settings: Settings, data: Path, *, clock: Clock = wall_clock, manifest: Mapping[str, Any] | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
+        """`manifest` and `env` are what the settings were loaded from: plugin mode loads pushed settings over them."""
         self.settings = settings
         self.data = data
         self.clock = clock
         self.rest = MattermostRest(settings.mattermost_url, settings.bot_token, clock=self._now)
         self.presence = Presence()
+        self.plugin = settings.mode == "plugin"
         self.readable = ReadableChannels(self.rest, self.presence.channels, lambda: list(self.presence.teams),
-                                         settings.readable_cache_seconds, self._now)
+                                         settings.readable_cache_seconds, self._now, self.rest.can_read if self.plugin else None)
+        self.link: PluginLink | None = None
+        if self.plugin:
+            loaded = manifest if manifest is not None else json.loads(manifest_path().read_text(encoding="utf-8"))
+            self.link = PluginLink(self, loaded, env if env is not None else {})
         self.http_port = 0
         self.tasks: list[asyncio.Task[None]] = []
         self._exits = ExitStack()
@@ -90,6 +101,27 @@ class Runtime:
     def use_cases(self) -> commands.UseCases:
         return commands.UseCases(self.services, self.learning, self.digests)
 
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings (plugin mode: from the System Console) for everything that reads them."""
+        self.settings = self.services.settings = self.live.settings = settings
+        self.readable.ttl_ms = settings.readable_cache_seconds * 1000
+        self.store.site_url = settings.site_url
+        self.writer.batch_events, self.writer.batch_milliseconds = settings.batch_events, settings.batch_milliseconds
+
+    async def _bot_command(self, form: dict[str, str]) -> dict[str, Any] | None:
+        """Bot mode's slash command. The token proves only which team's command was called, and any admin of that team
+        can read it: so the caller must belong to the team (and the channel), and the reply shows only that team's
+        channels. None: refused."""
+        team_id, user_id, channel_id = form.get("team_id", ""), form.get("user_id", ""), form.get("channel_id", "")
+        channel = self.presence.channels.get(channel_id)
+        if not user_id or team_id not in self.presence.teams or not await self.rest.is_team_member(team_id, user_id):
+            return None
+        if channel is not None and (channel.team_id != team_id or
+                                    (channel.type == "P" and await self.rest.channel_member(channel_id, user_id) is None)):
+            return None
+        scoped = dataclasses.replace(self.services, permissions=TeamScoped(self.readable, team_id))
+        return await commands.command(commands.UseCases(scoped, self.learning, self.digests), form)
+
     async def _lookup_users(self, user_ids: Sequence[str]) -> list[UserUpdated]:
         try:
             users = await self.rest.users(user_ids)
@@ -110,7 +142,7 @@ class Runtime:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
                                                      extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine))
-        store.site_url = self.settings.mattermost_url
+        store.site_url = self.settings.site_url
         state = ServiceState.in_folder(self.data)
         self._exits.callback(state.close)
         self.attach(store, state, {r[0] for r in store.conversation.db.execute("SELECT user_id FROM users")})
@@ -120,34 +152,49 @@ class Runtime:
             raise StartupError(messages.cannot_reach(self.settings.mattermost_url, str(getattr(error, "status", type(error).__name__)))) from None
         self.presence.bot_id = me["id"]
         self.spawn(self.writer.run())
-        self._http = await http.serve(self.settings.http_host, self.settings.http_port, http.Endpoints(
-            command_token=self.state.command_token,
-            command=lambda form: commands.command(self.use_cases(), form),
-            action=lambda body: buttons.action(self.services, body),
-            trigger=self.settings.command_trigger,
-        ))
+        if self.link is not None:
+            self._http = await plugin_http.serve(self.settings.http_host, self.settings.http_port, self.link.endpoints())
+        else:
+            self._http = await http.serve(self.settings.http_host, self.settings.http_port, http.Endpoints(
+                command_token=self.state.command_token,
+                command=self._bot_command,
+                action=lambda body: buttons.action(self.services, body),
+                trigger=self.settings.command_trigger,
+            ))
         self.http_port = self._http.port
-        self.presence.callback_url = self.settings.callback(self.http_port)
+        self.presence.callback_url = self.link.actions_url if self.link is not None else self.settings.callback(self.http_port)
         teams = await self.rest.my_teams()
         self.presence.teams.update({t["id"]: t["name"] for t in teams})
         await self.writer.submit([mme.decode_team(t) for t in teams])
-        await register_commands(self.rest, self.state, self.settings, self.presence)
+        if self.link is not None:  # the plugin registers /whoknows itself; its settings are the System Console's
+            await self.link.fetch_config()
+        else:
+            await register_commands(self.rest, self.state, self.settings, self.presence)
         await self.live.discover_channels()
-        self.spawn(self.ws.run())
         self.spawn(self._watch_token())
-        await asyncio.wait_for(self.ws.connected.wait(), 30.0)
+        if self.link is not None:  # no websocket: events come from the plugin's hooks
+            self.spawn(self.link.run())
+        else:
+            self.spawn(self.ws.run())
+            await asyncio.wait_for(self.ws.connected.wait(), 30.0)
         self.spawn(self.live.initial_backfill())
         self.spawn(self.learning.run())
         self.spawn(self.digests.run())
-        log.info("whoknows is running as @%s on %d team(s), %d channel(s) indexed", me["username"], len(self.presence.teams),
-                 len(self.presence.indexed))
+        log.info("whoknows is running as @%s in %s mode on %d team(s), %d channel(s) indexed, listening on %s:%d", me["username"],
+                 self.settings.mode, len(self.presence.teams), len(self.presence.indexed), self.settings.http_host, self.http_port)
 
     async def stop(self) -> None:
+        # A task may swallow one cancellation (a chat call cancelled inside the HTTP client's pool): cancel again, bounded.
+        for _ in range(STOP_ROUNDS):
+            pending = [t for t in self.tasks if not t.done()]
+            if not pending:
+                break
+            for task in pending:
+                task.cancel()
+            await asyncio.wait(pending, timeout=STOP_WAIT_S)
         for task in self.tasks:
-            task.cancel()
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved, so asyncio does not log it at exit
         self.tasks.clear()
         if self._http is not None:
             await self._http.close()

@@ -1,0 +1,158 @@
+"""The service's half of the plugin link over HTTP: the six `/plugin/v1` routes the Go plugin calls (server/plugin/LINK.md).
+
+Verification happens here, before any work: every request must carry the shared secret (constant-time compare), and a
+command or a button click names its caller only in `X-Whoknows-User-Id` (set by the plugin from the server's session;
+a body's user_id is never believed). Bodies are decoded by `plugin_link`; what they mean is the service's callables.
+Bad input gets a 4xx with a reason; anything unexpected is logged with an error id and answered with that id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from .. import messages
+from .http import Server
+from .mattermost_events import Decoded
+from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, PluginCommand, PluginConfig, decode_command, decode_config, \
+    decode_payload, verify_secret
+
+log = logging.getLogger("whoknows.plugin")
+JSON = dict[str, Any]
+MAX_BODY = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class PluginEndpoints:
+    """What the routes call: handed by the service, so this adapter knows no use case."""
+
+    secret: str
+    bot_id: Callable[[], str]
+    table: Callable[[], JSON]
+    config: Callable[[PluginConfig], Awaitable[None]]
+    check: Callable[[Mapping[str, Any]], str | None]
+    """The settings an admin is saving -> None, or why they are refused (naming the System Console setting)."""
+    events: Callable[[list[Decoded]], Awaitable[None]]
+    command: Callable[[PluginCommand], Awaitable[JSON]]
+    action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
+
+
+ENDPOINTS: web.AppKey[PluginEndpoints] = web.AppKey("plugin_endpoints", PluginEndpoints)
+
+
+def _bad(reason: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
+
+
+@web.middleware
+async def _secret_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    if not verify_secret(request.app[ENDPOINTS].secret, request.headers.get(SECRET_HEADER)):
+        log.warning("refused a plugin-link request without the secret: %s %s", request.method, request.path)
+        return _bad("unauthorized", 401)
+    return await handler(request)
+
+
+async def _body(request: web.Request) -> bytes:
+    return await request.read()
+
+
+async def _autocomplete(request: web.Request) -> web.Response:
+    return web.json_response(request.app[ENDPOINTS].table())
+
+
+async def _config(request: web.Request) -> web.Response:
+    cfg = decode_config(await _body(request))
+    if isinstance(cfg, BadPayload):
+        return _bad(cfg.reason)
+    await request.app[ENDPOINTS].config(cfg)
+    return web.json_response({})
+
+
+async def _check(request: web.Request) -> web.Response:
+    try:  # the check's body has only "settings"
+        body = await request.json()
+    except ValueError:
+        return _bad("the body is not JSON")
+    settings = body.get("settings") if isinstance(body, dict) else None
+    if not isinstance(settings, dict):
+        return _bad("the body has no settings object")
+    refused = request.app[ENDPOINTS].check(settings)
+    return _bad(refused, 422) if refused else web.json_response({})
+
+
+async def _events(request: web.Request) -> web.Response:
+    ep = request.app[ENDPOINTS]
+    decoded = decode_payload(await _body(request), ep.bot_id())
+    if isinstance(decoded, BadPayload):
+        log.warning("refused a plugin event: %s", decoded.reason)
+        return _bad(decoded.reason)
+    try:
+        await ep.events(decoded)
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("error %s: cannot handle a plugin event", error_id)
+        return _bad(f"error {error_id}", 500)
+    return web.json_response({})
+
+
+async def _command(request: web.Request) -> web.Response:
+    ep = request.app[ENDPOINTS]
+    caller = request.headers.get(USER_HEADER)
+    if not caller:
+        return _bad(f"no {USER_HEADER}", 401)
+    cmd = decode_command(await _body(request), caller)
+    if isinstance(cmd, BadPayload):
+        log.warning("refused a plugin command: %s", cmd.reason)
+        return _bad(cmd.reason)
+    try:
+        return web.json_response(await ep.command(cmd))
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("error %s in a plugin command", error_id)
+        return web.json_response({"response_type": "ephemeral", "text": messages.internal_error(error_id)})
+
+
+async def _action(request: web.Request) -> web.Response:
+    ep = request.app[ENDPOINTS]
+    caller = request.headers.get(USER_HEADER)
+    if not caller:
+        return web.json_response({"ephemeral_text": messages.action_refused()}, status=401)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
+    body["user_id"] = caller  # the caller is the server's, never the body's
+    try:
+        answer, status = await ep.action(body)
+        return web.json_response(answer, status=status)
+    except Exception:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("error %s in a card button", error_id)
+        return web.json_response({"ephemeral_text": messages.internal_error(error_id)})
+
+
+async def serve(host: str, port: int, endpoints: PluginEndpoints) -> Server:
+    """Starts the plugin-link routes."""
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_secret_only])
+    app[ENDPOINTS] = endpoints
+    app.router.add_get("/plugin/v1/autocomplete", _autocomplete)
+    app.router.add_post("/plugin/v1/config", _config)
+    app.router.add_post("/plugin/v1/config/check", _check)
+    app.router.add_post("/plugin/v1/events", _events)
+    app.router.add_post("/plugin/v1/command", _command)
+    app.router.add_post("/plugin/v1/actions/{rest:.*}", _action)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return Server(int(runner.addresses[0][1]), runner)
+
+
+__all__ = ["PluginEndpoints", "serve"]
