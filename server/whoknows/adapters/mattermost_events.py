@@ -52,11 +52,18 @@ class BotAdded:
 
 
 @dataclass(frozen=True, slots=True)
+class BotJoinedTeam:
+    """The bot was added to a team while running: its command and its channels, without a restart."""
+
+    team_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hello:
     connection_id: str
 
 
-Note: TypeAlias = NeedChannel | NeedUser | BotAdded | Hello
+Note: TypeAlias = NeedChannel | NeedUser | BotAdded | BotJoinedTeam | Hello
 Decoded: TypeAlias = Event | Note
 
 
@@ -207,6 +214,9 @@ def decode_event(frame: object, bot_id: str) -> list[Decoded]:
         case "user_updated":
             user = _obj(data.get("user"))
             return [decode_user(user)] if _str(user.get("id")) else []
+        case "added_to_team":
+            team_id, user_id = _str(data.get("team_id")), _str(data.get("user_id"))
+            return [BotJoinedTeam(team_id)] if team_id and user_id == bot_id else []
         case "user_deactivated" | "user_activation_status_change":
             user_id = _str(data.get("user_id"))
             return [NeedUser(user_id)] if user_id else []
@@ -214,4 +224,4 @@ def decode_event(frame: object, bot_id: str) -> list[Decoded]:
             return []
 
 
-__all__ = ["BotAdded", "Decoded", "Hello", "NeedChannel", "NeedUser", "Note", "decode_channel", "decode_event", "decode_post", "decode_team", "decode_user"]
+__all__ = ["BotAdded", "BotJoinedTeam", "Decoded", "Hello", "NeedChannel", "NeedUser", "Note", "decode_channel", "decode_event", "decode_post", "decode_team", "decode_user"]

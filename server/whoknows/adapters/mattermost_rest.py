@@ -87,6 +87,10 @@ class MattermostRest:
         result: list[JSON] = await self.call("GET", "/users/me/teams")
         return result
 
+    async def team(self, team_id: str) -> JSON:
+        result: JSON = await self.call("GET", f"/teams/{team_id}")
+        return result
+
     async def my_channels(self, team_id: str) -> list[JSON]:
         """Channels of the team the bot is a member of (public, private, and its DMs/GMs)."""
         result: list[JSON] = await self.call("GET", f"/users/me/teams/{team_id}/channels")

@@ -138,8 +138,8 @@ async def _action(request: web.Request) -> web.Response:
         return web.json_response({"ephemeral_text": messages.internal_error(error_id)})
 
 
-async def serve(host: str, port: int, endpoints: PluginEndpoints) -> Server:
-    """Starts the plugin-link routes."""
+def app(endpoints: PluginEndpoints) -> web.Application:
+    """The plugin-link routes (tests serve them in-process)."""
     app = web.Application(client_max_size=MAX_BODY, middlewares=[_secret_only])
     app[ENDPOINTS] = endpoints
     app.router.add_get("/plugin/v1/autocomplete", _autocomplete)
@@ -148,11 +148,16 @@ async def serve(host: str, port: int, endpoints: PluginEndpoints) -> Server:
     app.router.add_post("/plugin/v1/events", _events)
     app.router.add_post("/plugin/v1/command", _command)
     app.router.add_post("/plugin/v1/actions/{rest:.*}", _action)
-    runner = web.AppRunner(app, access_log=None)
+    return app
+
+
+async def serve(host: str, port: int, endpoints: PluginEndpoints) -> Server:
+    """Starts the plugin-link routes."""
+    runner = web.AppRunner(app(endpoints), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     return Server(int(runner.addresses[0][1]), runner)
 
 
-__all__ = ["PluginEndpoints", "serve"]
+__all__ = ["PluginEndpoints", "app", "serve"]

@@ -37,7 +37,7 @@ def manifest_path() -> Path:
 @dataclass(frozen=True, slots=True)
 class Settings:
     mattermost_url: str
-    bot_token: str
+    bot_token: str = dataclasses.field(repr=False)
     http_host: str
     http_port: int
     callback_url: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Collection, Coroutine
 from typing import Any
 
 from ..adapters import mattermost_events as mme
@@ -31,6 +31,8 @@ class LiveEvents:
         self.presence = presence
         self.permissions = permissions
         self.spawn = spawn
+        self.on_team: Callable[[str, str], Coroutine[Any, Any, None]] | None = None
+        """Bot mode: what to do first on a team the bot joined while running (register the command there)."""
 
     async def on_frame(self, frame: Frame) -> None:
         try:
@@ -45,6 +47,8 @@ class LiveEvents:
         match item:
             case mme.Hello():
                 return
+            case mme.BotJoinedTeam(team_id=team_id):
+                await self.join_team(team_id)
             case mme.NeedUser(user_id=user_id):
                 await self.writer.introduce_all([user_id])
             case mme.NeedChannel(channel_id=cid) | mme.BotAdded(channel_id=cid):
@@ -81,10 +85,23 @@ class LiveEvents:
             p.indexed.discard(channel.channel_id)
         await self.writer.submit([channel])
 
-    async def discover_channels(self) -> set[str]:
-        """Learns every channel the bot hears; returns their ids."""
+    async def join_team(self, team_id: str) -> None:
+        """A team the bot joined while running: known, its command registered, its channels discovered and read."""
+        team = mme.decode_team(await self.rest.team(team_id))
+        self.presence.teams[team_id] = team.name
+        await self.writer.submit([team])
+        if self.on_team is not None:
+            await self.on_team(team_id, team.name)
+        before = set(self.presence.indexed)
+        await self.discover_channels([team_id])
+        for cid in sorted(self.presence.indexed - before):
+            self.spawn(self.backfill_one(cid))
+        log.info("joined team %s: %d channel(s) indexed there", team.name, len(self.presence.indexed - before))
+
+    async def discover_channels(self, teams: Collection[str] | None = None) -> set[str]:
+        """Learns every channel the bot hears (in these teams, default all); returns their ids."""
         p, heard = self.presence, set[str]()
-        for team_id in p.teams:
+        for team_id in list(p.teams) if teams is None else teams:
             mine = {c["id"]: c for c in await self.rest.my_channels(team_id)}
             public = {c["id"]: c for c in await self.rest.public_channels(team_id)} if self.settings.join_public_channels else {}
             for cid, raw in {**public, **mine}.items():

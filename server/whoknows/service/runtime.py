@@ -34,7 +34,7 @@ from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_store
 from .live import LiveEvents
 from .plugin import PluginLink
-from .registration import register_commands
+from .registration import register_commands, register_team
 from .repair import Outcome, mark_stopped, prepare
 from .writer import Item, Writer, no_space
 
@@ -170,6 +170,7 @@ class Runtime:
             await self.link.fetch_config()
         else:
             await register_commands(self.rest, self.state, self.settings, self.presence)
+            self.live.on_team = self._register_on
         await self.live.discover_channels()
         self.spawn(self._watch_token())
         if self.link is not None:  # no websocket: events come from the plugin's hooks
@@ -182,6 +183,9 @@ class Runtime:
         self.spawn(self.digests.run())
         log.info("whoknows is running as @%s in %s mode on %d team(s), %d channel(s) indexed, listening on %s:%d", me["username"],
                  self.settings.mode, len(self.presence.teams), len(self.presence.indexed), self.settings.http_host, self.http_port)
+
+    async def _register_on(self, team_id: str, team_name: str) -> None:
+        await register_team(self.rest, self.state, self.settings, self.presence, team_id, team_name)
 
     async def stop(self) -> None:
         # A task may swallow one cancellation (a chat call cancelled inside the HTTP client's pool): cancel again, bounded.
