@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 CARD_COLOR = "#2f81f7"
 
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
 _CODE_FENCE = re.compile(r"```[^\n]*")
 _WORD_SPLIT = re.compile(r"(\w+(?:\.\w+)*)", re.UNICODE)
 # Marks that format, link or embed anywhere in a line of Mattermost markdown; escaped with a backslash.

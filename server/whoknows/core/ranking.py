@@ -75,7 +75,7 @@ class Weights:
     card_presence: float = 0.6
     """On a card (asked for, not posted in a channel: who knows, rather than who will answer now),
     presence counts only to this power, so being around never outweighs knowing."""
-    mention: float = 3.0
+    mention: float = 10.0
     """A person the question names is this much more likely (1 + mention times) to be the one asked."""
     reputation: float = 1.0
     """Boost per answer of theirs (any topic) that someone else endorsed or accepted (log-scaled)."""
