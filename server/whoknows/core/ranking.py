@@ -39,7 +39,7 @@ class Weights:
     """How many matching posts are considered."""
     key_terms: int = 30
     """Long questions are reduced to this many key terms before retrieval."""
-    sharpen: float = 2.0
+    sharpen: float = 2.5
     """Exponent on each post's relative retrieval score: above 1, the best matches dominate the long tail."""
     answer: float = 1.0
     own_thread_reply: float = 0.5
@@ -77,7 +77,7 @@ class Weights:
     presence counts only to this power, so being around never outweighs knowing."""
     mention: float = 10.0
     """A person the question names is this much more likely (1 + mention times) to be the one asked."""
-    reputation: float = 1.0
+    reputation: float = 2.0
     """Boost per answer of theirs (any topic) that someone else endorsed or accepted (log-scaled)."""
     tie: float = 0.3
     """Boost per earlier thread of the asker's that the person replied in (log-scaled)."""
