@@ -163,9 +163,9 @@ def post_kind(post: PostFacts) -> EvidenceKind:
     """A post's role: a reply that itself asks ("and that's safe without downtime?") is a question."""
     if not post.root_id:
         return "question" if post.is_question else "post"
-    if post.root_user_id == post.user_id:
-        return "reply"
-    return "question" if _asks(post.message) else "answer"
+    if _asks(post.message):
+        return "question"
+    return "reply" if post.root_user_id == post.user_id else "answer"
 
 
 def _quality(post: PostFacts, w: Weights) -> float:
@@ -195,6 +195,8 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
         weight = s * kind_weight[kind] * _quality(post, w) * _decay(post.create_at, now, half_life)
         if weight > 0:
             tallies.setdefault(post.user_id, _Tally()).add(Evidence(post, kind, weight))
+        if post.root_id and kind == "question":
+            continue  # a follow-up question ("and that's safe?") does not make its thread about the topic
         thread = post.root_id or post.post_id
         if thread not in best_in_thread or best_in_thread[thread][0] < s:
             best_in_thread[thread] = (s, post)
@@ -212,6 +214,12 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
         for user_id, ev in best.items():
             tallies.setdefault(user_id, _Tally()).add(ev)
     return tallies
+
+
+def _shown_first(ev: Evidence) -> tuple[bool, float, str]:
+    """Shown first: what shows knowledge (answers and statements before questions), then the strongest,
+    where a post whose own words match reads better than a reply that only sits in a matching thread."""
+    return (ev.kind == "question", -ev.weight * (1.0 if ev.direct else 0.5), ev.post.post_id)
 
 
 def _presence(user_id: str, ctx: Context, room: Mapping[str, float], now: int, w: Weights) -> float:
@@ -258,9 +266,7 @@ def rank(
             score *= 1 + w.tie * math.log1p(ctx.ties.get(user_id, 0))
         if w.rejection > 0:
             score *= w.rejection ** ctx.rejections.get(user_id, 0)
-        # Shown: the strongest posts, where a post whose own words match reads better than a reply that
-        # only sits in a matching thread, so the latter shows at half its weight.
-        evidence = tuple(sorted(t.evidence.values(), key=lambda e: (-e.weight * (1.0 if e.direct else 0.5), e.post.post_id))[:3])
+        evidence = tuple(sorted(t.evidence.values(), key=_shown_first)[:3])
         endorsements = sum(e.post.endorsements for e in t.evidence.values())
         scored.append(
             Expert(person, score, evidence, len(t.evidence), len(t.answered_threads), t.questions, endorsements, t.last_active, user_id in mentioned)

@@ -26,6 +26,7 @@ ACKNOWLEDGEMENTS = frozenset(
     bookmarking bookmarked bookmark saving saved thread following subscribed noted got gotcha see understood
     makes sense sounds like plus too also again all and the a for to of man dude guys folks mate buddy
     please pls hi hello hey morning night bye later here there now
+    til tia today learned learnt know good-to-know
     same too ditto problem problems issue issues question questions idea answer solution thing stuff case
     """.split()
 )
