@@ -179,3 +179,17 @@ def test_a_suggestion_names_people_who_answered_not_people_who_only_asked(world:
     assert {"helper", "curious"} <= {e.person.username for e in ranking.experts}
     chosen = pick(ranking.experts, "asker", {}, NOW, 0)
     assert [e.person.username for e in chosen] == ["helper"]
+
+
+def test_a_digests_topics_are_topical_words(world: World) -> None:
+    from whoknows.core.digest import key_terms
+
+    world.ingest(
+        user("a"), user("b"),
+        post("p1", "a", "after the deploy, run the terraform plan again", at=days_ago(3)),
+        post("p2", "b", "after lunch I will check the terraform state", at=days_ago(2)),
+        post("p3", "a", "after that, run it with @b and check", at=days_ago(1)),
+    )
+    posts = list(world.conversation.post_facts(["p1", "p2", "p3"]).values())
+    words = [word for _, word, _, _ in key_terms(posts, world.index)]
+    assert words == ["terraform"]

@@ -1,6 +1,6 @@
 """Ranking people for a topic: one pure, explainable model, no I/O.
 
-    score = presence × (floor + focus)^topical × (1 + mention) × ties × rejections
+    score = presence × (floor + focus)^topical × (1 + mention) × reputation × ties × rejections
 
 - *Knowledge* (focus): document voting, where each matching post votes for its author (BM25F-weighted,
   sharpened), shaped by its role: an answer in someone else's thread counts four times a question.
@@ -11,6 +11,8 @@
 - *Presence*: people answer when they are around. Long-run recent activity (days), who posted in the
   last hours, and who is speaking in the channel right now (when the question comes from a channel).
 - *Mentions*: a question that names someone (`@dana`, or `dana:` at the start of a line) is asking them.
+- *Reputation*: answers of theirs that others endorsed or accepted, on any topic, raise them (log-scaled);
+  so do earlier threads of the asker's they helped in (ties); "Not helpful" on the topic lowers them.
 - Content-free posts ("thanks!", "+1", a bare link) never count and never show as evidence.
 """
 
