@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import functools
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from . import surroundings
@@ -28,6 +29,7 @@ class Engine:
         self.index = index
         self.weights = weights
         self._paces: dict[str, tuple[int, float]] = {}
+        self._reputations: tuple[int, Mapping[str, int]] | None = None
 
     def _pace(self, channel: str, now: int) -> float:
         """The channel's usual time to an answer, kept for an hour (it changes slowly); an hour if unknown."""
@@ -37,6 +39,13 @@ class Engine:
             known = (now, float(min(max(latency, MINUTE_MS), 7 * 24 * HOUR_MS)) if latency is not None else float(HOUR_MS))
             self._paces[channel] = known
         return known[1]
+
+    def _reputation(self, now: int) -> Mapping[str, int]:
+        """Everyone's endorsed answers as of `now`, recounted once an hour of `now` (it changes slowly; a
+        cached count never includes anything after the moment it was made)."""
+        if self._reputations is None or not self._reputations[0] <= now < self._reputations[0] + HOUR_MS:
+            self._reputations = (now, surroundings.endorsed_answers(self.conversation, before=now))
+        return self._reputations[1]
 
     def ask(
         self,
@@ -103,7 +112,7 @@ class Engine:
             pace_ms=pace,
             mentioned=mentioned,
             in_channel=channel is not None,
-            endorsed=surroundings.endorsed_answers(conv, authors, before=now) if w.reputation > 0 else {},
+            endorsed=self._reputation(now) if w.reputation > 0 else {},
         )
         experts = rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w)
-        return Ranking(topic, tuple(experts), confidence(experts), len(matched), self.index.terms)
+        return Ranking(topic, tuple(experts), confidence(experts), len(matched), functools.lru_cache(maxsize=4096)(self.index.terms))

@@ -60,19 +60,14 @@ def users_named(conv: Conversation, usernames: Collection[str]) -> dict[str, str
     return out
 
 
-def endorsed_answers(conv: Conversation, user_ids: Iterable[str], *, before: int) -> dict[str, int]:
-    """How many of each person's replies in others' threads someone else endorsed or accepted, before a moment:
-    a reputation for answers that helped, on any topic."""
-    out: dict[str, int] = {}
-    marks_e = ",".join("?" * len(conv.endorsing))
-    for chunk in _chunks(list(user_ids)):
-        marks = ",".join("?" * len(chunk))
-        rows = conv.db.execute(
-            f"""SELECT p.user_id, COUNT(DISTINCT p.post_id) FROM posts p JOIN reactions x ON x.post_id = p.post_id
-                WHERE p.user_id IN ({marks}) AND p.is_answer = 1 AND p.create_at < ? AND x.create_at < ?
-                  AND x.user_id != p.user_id AND x.emoji_name IN ({marks_e})
-                GROUP BY p.user_id""",
-            (*chunk, before, before, *conv.endorsing),
-        )
-        out.update({str(u): int(n) for u, n in rows})
-    return out
+def endorsed_answers(conv: Conversation, *, before: int) -> dict[str, int]:
+    """For everyone, how many of their replies in others' threads someone else endorsed or accepted before a
+    moment: a reputation for answers that helped, on any topic. One pass over the reactions."""
+    marks = ",".join("?" * len(conv.endorsing))
+    rows = conv.db.execute(
+        f"""SELECT p.user_id, COUNT(DISTINCT p.post_id) FROM reactions x JOIN posts p ON p.post_id = x.post_id
+            WHERE x.emoji_name IN ({marks}) AND x.create_at < ? AND p.is_answer = 1 AND p.create_at < ? AND x.user_id != p.user_id
+            GROUP BY p.user_id""",
+        (*conv.endorsing, before, before),
+    )
+    return {str(u): int(n) for u, n in rows}
