@@ -122,6 +122,20 @@ def eval_(corpus: Path, queries: Path, engine: str) -> None:
     click.echo(json.dumps(result))
 
 
+@main.command("eval-report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def eval_report(results: tuple[Path, ...]) -> None:
+    """Print evaluation results (the JSON of `whoknows eval`) side by side as a Markdown table."""
+    from .evaluation.report import table_rows
+
+    try:
+        loaded = [json.loads(path.read_text(encoding="utf-8")) for path in results]
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(f"not an evaluation result: {exc}") from exc
+    for row in table_rows(loaded):
+        click.echo(row)
+
+
 @main.command()
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Where to write the JSONL.")
 @click.option("--seed", default=7, show_default=True)

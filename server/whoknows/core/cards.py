@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 CARD_COLOR = "#2f81f7"
 
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
 _CODE_FENCE = re.compile(r"```[^\n]*")
 _WORD_SPLIT = re.compile(r"(\w+(?:\.\w+)*)", re.UNICODE)
 # Marks that format, link or embed anywhere in a line of Mattermost markdown; escaped with a backslash.
@@ -130,15 +130,8 @@ class ShownEvidence:
 def shown_evidence(ev: Evidence, terms: tuple[str, ...], terms_of: Callable[[str], list[str]] | None) -> ShownEvidence:
     if terms_of is None:
         return ShownEvidence(ev.post, Excerpt(cut(ev.post.message), frozenset()), None)
-    memo: dict[str, list[str]] = {}
-
-    def analysed(word: str) -> list[str]:
-        if word not in memo:
-            memo[word] = terms_of(word)
-        return memo[word]
-
-    snippet = excerpt(ev.post.message, terms, analysed)
-    heading = title(ev.context.message, terms, analysed) if ev.context is not None and not ev.direct else None
+    snippet = excerpt(ev.post.message, terms, terms_of)
+    heading = title(ev.context.message, terms, terms_of) if ev.context is not None and not ev.direct else None
     return ShownEvidence(ev.post, snippet, heading)
 
 

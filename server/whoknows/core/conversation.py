@@ -95,6 +95,8 @@ class Conversation:
     def __init__(self, path: str = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset()) -> None:
         # The configured learning emoji endorses too, whatever it is.
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
+        self.endorsing = self._endorse_args
+        """Every emoji that endorses a post here (the configured learning emoji included)."""
         self._endorse_marks = ",".join("?" * len(self._endorse_args))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
@@ -288,64 +290,6 @@ class Conversation:
             (user_id, user_id),
         )
         return {u: n for u, n in rows}
-
-    def posted_at(self, user_ids: Iterable[str], *, since: int, until: int) -> dict[str, list[int]]:
-        """When each person posted in [since, until): who is around right now."""
-        out: dict[str, list[int]] = {}
-        for chunk in _chunks(list(user_ids), 900):
-            marks = ",".join("?" * len(chunk))
-            for user_id, at in self.db.execute(
-                f"SELECT user_id, create_at FROM posts WHERE user_id IN ({marks}) AND create_at>=? AND create_at<?", (*chunk, since, until)
-            ):
-                out.setdefault(user_id, []).append(at)
-        return out
-
-    def latest_speakers(self, channel_id: str, *, before: int, limit: int) -> list[tuple[str, int]]:
-        """(author, time) of a channel's latest posts before a moment, newest first."""
-        rows = self.db.execute(
-            "SELECT user_id, create_at FROM posts WHERE channel_id=? AND create_at<? ORDER BY create_at DESC LIMIT ?", (channel_id, before, limit)
-        )
-        return [(str(u), int(at)) for u, at in rows]
-
-    def reply_latency(self, channel_id: str, *, before: int, sample: int = 100) -> int | None:
-        """How soon someone else usually answers a new thread in this channel (the median over its latest
-        `sample` answered threads, in ms): minutes in a chat, hours or days on a Q&A site. None: no threads."""
-        rows = self.db.execute(
-            """SELECT (SELECT MIN(r.create_at) FROM posts r WHERE r.root_id = p.post_id AND r.root_id != '' AND r.user_id != p.user_id
-                          AND r.create_at < ?) - p.create_at AS gap
-               FROM (SELECT post_id, user_id, create_at FROM posts WHERE channel_id=? AND root_id='' AND create_at<?
-                     ORDER BY create_at DESC LIMIT ?) p
-               WHERE gap IS NOT NULL LIMIT ?""",
-            (before, channel_id, before, sample * 20, sample),
-        ).fetchall()
-        gaps = sorted(int(r[0]) for r in rows)
-        return gaps[len(gaps) // 2] if gaps else None
-
-    def endorsed_answers(self, user_ids: Iterable[str], *, before: int) -> dict[str, int]:
-        """How many of each person's replies in others' threads someone else endorsed or accepted, before a moment:
-        a reputation for answers that helped, on any topic."""
-        out: dict[str, int] = {}
-        for chunk in _chunks(list(user_ids), 900):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"""SELECT p.user_id, COUNT(DISTINCT p.post_id) FROM posts p JOIN reactions x ON x.post_id = p.post_id
-                    WHERE p.user_id IN ({marks}) AND p.is_answer = 1 AND p.create_at < ? AND x.create_at < ?
-                      AND x.user_id != p.user_id AND x.emoji_name IN ({self._endorse_marks})
-                    GROUP BY p.user_id""",
-                (*chunk, before, before, *self._endorse_args),
-            )
-            out.update({str(u): int(n) for u, n in rows})
-        return out
-
-    def users_named(self, usernames: Collection[str]) -> dict[str, str]:
-        """username (lowercased) -> user id, for the names given that belong to someone."""
-        names = sorted({n.lower() for n in usernames})
-        out: dict[str, str] = {}
-        for chunk in _chunks(names, 900):
-            marks = ",".join("?" * len(chunk))
-            for user_id, username in self.db.execute(f"SELECT user_id, username FROM users WHERE lower(username) IN ({marks})", tuple(chunk)):
-                out[str(username).lower()] = str(user_id)
-        return out
 
     def recency_weighted(self, now: int, half_life_ms: float) -> dict[str, float]:
         """Each person's posts before `now`, each weighted 2^(-age / half-life) (the protocol's `recent`)."""

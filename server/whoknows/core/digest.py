@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from .conversation import Conversation, PostFacts
 from .index import PostIndex
 from .questions import is_question
+from .topical import topical_words
 
 TOPICS = 5
 MIN_TOPIC_POSTS = 2
 """A term "came up" when at least this many posts of the period use it."""
 _NOISE = re.compile(r"```.*?(?:```|$)|(?:[a-z][a-z0-9+.-]*://|www\.)\S+|@[\w.-]+|:[a-z0-9_+-]+:", re.IGNORECASE | re.DOTALL)
-_WORD = re.compile(r"[^\W_][\w'-]*", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +92,7 @@ def key_terms(posts: Sequence[PostFacts], index: PostIndex, limit: int = TOPICS)
     surface: dict[str, Counter[str]] = defaultdict(Counter)
     for post in posts:
         terms: set[str] = set()
-        for word in _WORD.findall(_NOISE.sub(" ", post.message)):
-            low = word.lower()
+        for low in topical_words(post.message):
             if low not in stems:
                 analysed = index.terms(low)
                 stems[low] = analysed[0] if len(analysed) == 1 else ""

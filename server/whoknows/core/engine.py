@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import functools
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
+from . import surroundings
 from .conversation import Conversation
 from .index import PostIndex
 from .query import Topic, analyse
@@ -27,15 +29,23 @@ class Engine:
         self.index = index
         self.weights = weights
         self._paces: dict[str, tuple[int, float]] = {}
+        self._reputations: tuple[int, Mapping[str, int]] | None = None
 
     def _pace(self, channel: str, now: int) -> float:
         """The channel's usual time to an answer, kept for an hour (it changes slowly); an hour if unknown."""
         known = self._paces.get(channel)
         if known is None or not known[0] <= now < known[0] + HOUR_MS:
-            latency = self.conversation.reply_latency(channel, before=now)
+            latency = surroundings.reply_latency(self.conversation, channel, before=now)
             known = (now, float(min(max(latency, MINUTE_MS), 7 * 24 * HOUR_MS)) if latency is not None else float(HOUR_MS))
             self._paces[channel] = known
         return known[1]
+
+    def _reputation(self, now: int) -> Mapping[str, int]:
+        """Everyone's endorsed answers as of `now`, recounted once an hour of `now` (it changes slowly; a
+        cached count never includes anything after the moment it was made)."""
+        if self._reputations is None or not self._reputations[0] <= now < self._reputations[0] + HOUR_MS:
+            self._reputations = (now, surroundings.endorsed_answers(self.conversation, before=now))
+        return self._reputations[1]
 
     def ask(
         self,
@@ -87,9 +97,9 @@ class Engine:
             root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now and reply_facts[r].channel_id not in hidden]
             for root, ids in reply_ids.items()
         }
-        room = conv.latest_speakers(channel, before=now, limit=w.room_posts) if channel and channel not in hidden and w.room > 0 else []
+        room = surroundings.latest_speakers(conv, channel, before=now, limit=w.room_posts) if channel and channel not in hidden and w.room > 0 else []
         pace = self._pace(channel, now) if room and channel else HOUR_MS
-        mentioned = list(conv.users_named(topic.named).values()) if w.mention > 0 else []
+        mentioned = list(surroundings.users_named(conv, topic.named).values()) if w.mention > 0 else []
         authors = {p.user_id for p, _ in matched} | {r.user_id for rs in threads.values() for r in rs} | {u for u, _ in room} | set(mentioned)
         window_ms = int(w.presence_half_life_hours * 12 * HOUR_MS)
         ctx = Context(
@@ -97,12 +107,12 @@ class Engine:
             people=conv.people(authors),
             rejections=conv.rejections(topic.key),
             ties=conv.helped(asker) if asker and w.tie > 0 else {},
-            recent_posts=conv.posted_at(authors, since=now - window_ms, until=now) if window_ms > 0 and w.presence_hours > 0 else {},
+            recent_posts=surroundings.posted_at(conv, authors, since=now - window_ms, until=now) if window_ms > 0 and w.presence_hours > 0 else {},
             room=room,
             pace_ms=pace,
             mentioned=mentioned,
             in_channel=channel is not None,
-            endorsed=conv.endorsed_answers(authors, before=now) if w.reputation > 0 else {},
+            endorsed=self._reputation(now) if w.reputation > 0 else {},
         )
         experts = rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w)
-        return Ranking(topic, tuple(experts), confidence(experts), len(matched), self.index.terms)
+        return Ranking(topic, tuple(experts), confidence(experts), len(matched), functools.lru_cache(maxsize=4096)(self.index.terms))

@@ -16,7 +16,7 @@ TITLE_CHARS = 90
 ELLIPSIS = "\u2026"
 
 _CODE_FENCE = re.compile(r"```[^\n]*")
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.IGNORECASE)
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
 _WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
 
 

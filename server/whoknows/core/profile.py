@@ -4,14 +4,16 @@ that show it. Pure: reads the conversation store and the index, from readable ch
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from .conversation import Conversation, PostFacts
 from .index import PostIndex
+from .substance import is_content_free
+from .topical import topical_words
 
-_WORD = re.compile(r"[^\W\d_][\w.'+-]*", re.UNICODE)
+MIN_POSTS_PER_TERM = 2
+"""Someone with a few posts is known for a word only if it comes up in at least two of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +26,7 @@ class Profile:
 
 
 def known_for(conv: Conversation, index: PostIndex, user_id: str, readable: Collection[str], *, terms: int = 6, evidence: int = 3) -> Profile:
-    posts = [p for p in conv.posts_by(user_id) if p.channel_id in readable]
+    posts = [p for p in conv.posts_by(user_id) if p.channel_id in readable and not is_content_free(p.message)]
     if not posts:
         return Profile(user_id, (), (), 0)
     counts: dict[str, int] = {}
@@ -32,9 +34,9 @@ def known_for(conv: Conversation, index: PostIndex, user_id: str, readable: Coll
     by_term: dict[str, list[PostFacts]] = {}
     for post in posts:
         seen: set[str] = set()
-        for word in _WORD.findall(post.message):
+        for word in topical_words(post.message):
             for term in index.terms(word):
-                surface.setdefault(term, word.lower().strip(".'+-"))
+                surface.setdefault(term, word)
                 if term not in seen:
                     seen.add(term)
                     counts[term] = counts.get(term, 0) + 1
@@ -44,7 +46,9 @@ def known_for(conv: Conversation, index: PostIndex, user_id: str, readable: Coll
     def weight(term: str) -> float:
         return counts[term] * math.log(1 + total / max(1, freqs.get(term, 1)))
 
-    best = sorted(counts, key=lambda t: (-weight(t), t))[:terms]
+    least = MIN_POSTS_PER_TERM if len(posts) >= 2 * MIN_POSTS_PER_TERM else 1
+    usable = [t for t in counts if counts[t] >= least]
+    best = sorted(usable, key=lambda t: (-weight(t), t))[:terms]
     shown: list[PostFacts] = []
     for term in best:
         for post in by_term[term]:

@@ -1,6 +1,6 @@
 """Ranking people for a topic: one pure, explainable model, no I/O.
 
-    score = presence × (floor + focus)^topical × (1 + mention) × ties × rejections
+    score = presence × (floor + focus)^topical × (1 + mention) × reputation × ties × rejections
 
 - *Knowledge* (focus): document voting, where each matching post votes for its author (BM25F-weighted,
   sharpened), shaped by its role: an answer in someone else's thread counts four times a question.
@@ -11,6 +11,8 @@
 - *Presence*: people answer when they are around. Long-run recent activity (days), who posted in the
   last hours, and who is speaking in the channel right now (when the question comes from a channel).
 - *Mentions*: a question that names someone (`@dana`, or `dana:` at the start of a line) is asking them.
+- *Reputation*: answers of theirs that others endorsed or accepted, on any topic, raise them (log-scaled);
+  so do earlier threads of the asker's they helped in (ties); "Not helpful" on the topic lowers them.
 - Content-free posts ("thanks!", "+1", a bare link) never count and never show as evidence.
 """
 
@@ -39,7 +41,7 @@ class Weights:
     """How many matching posts are considered."""
     key_terms: int = 30
     """Long questions are reduced to this many key terms before retrieval."""
-    sharpen: float = 2.0
+    sharpen: float = 2.5
     """Exponent on each post's relative retrieval score: above 1, the best matches dominate the long tail."""
     answer: float = 1.0
     own_thread_reply: float = 0.5
@@ -75,9 +77,9 @@ class Weights:
     card_presence: float = 0.6
     """On a card (asked for, not posted in a channel: who knows, rather than who will answer now),
     presence counts only to this power, so being around never outweighs knowing."""
-    mention: float = 3.0
+    mention: float = 10.0
     """A person the question names is this much more likely (1 + mention times) to be the one asked."""
-    reputation: float = 1.0
+    reputation: float = 2.0
     """Boost per answer of theirs (any topic) that someone else endorsed or accepted (log-scaled)."""
     tie: float = 0.3
     """Boost per earlier thread of the asker's that the person replied in (log-scaled)."""
@@ -163,9 +165,9 @@ def post_kind(post: PostFacts) -> EvidenceKind:
     """A post's role: a reply that itself asks ("and that's safe without downtime?") is a question."""
     if not post.root_id:
         return "question" if post.is_question else "post"
-    if post.root_user_id == post.user_id:
-        return "reply"
-    return "question" if _asks(post.message) else "answer"
+    if _asks(post.message):
+        return "question"
+    return "reply" if post.root_user_id == post.user_id else "answer"
 
 
 def _quality(post: PostFacts, w: Weights) -> float:
@@ -195,6 +197,8 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
         weight = s * kind_weight[kind] * _quality(post, w) * _decay(post.create_at, now, half_life)
         if weight > 0:
             tallies.setdefault(post.user_id, _Tally()).add(Evidence(post, kind, weight))
+        if post.root_id and kind == "question":
+            continue  # a follow-up question ("and that's safe?") does not make its thread about the topic
         thread = post.root_id or post.post_id
         if thread not in best_in_thread or best_in_thread[thread][0] < s:
             best_in_thread[thread] = (s, post)
@@ -212,6 +216,12 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
         for user_id, ev in best.items():
             tallies.setdefault(user_id, _Tally()).add(ev)
     return tallies
+
+
+def _shown_first(ev: Evidence) -> tuple[bool, float, str]:
+    """Shown first: what shows knowledge (answers and statements before questions), then the strongest,
+    where a post whose own words match reads better than a reply that only sits in a matching thread."""
+    return (ev.kind == "question", -ev.weight * (1.0 if ev.direct else 0.5), ev.post.post_id)
 
 
 def _presence(user_id: str, ctx: Context, room: Mapping[str, float], now: int, w: Weights) -> float:
@@ -258,9 +268,7 @@ def rank(
             score *= 1 + w.tie * math.log1p(ctx.ties.get(user_id, 0))
         if w.rejection > 0:
             score *= w.rejection ** ctx.rejections.get(user_id, 0)
-        # Shown: the strongest posts, where a post whose own words match reads better than a reply that
-        # only sits in a matching thread, so the latter shows at half its weight.
-        evidence = tuple(sorted(t.evidence.values(), key=lambda e: (-e.weight * (1.0 if e.direct else 0.5), e.post.post_id))[:3])
+        evidence = tuple(sorted(t.evidence.values(), key=_shown_first)[:3])
         endorsements = sum(e.post.endorsements for e in t.evidence.values())
         scored.append(
             Expert(person, score, evidence, len(t.evidence), len(t.answered_threads), t.questions, endorsements, t.last_active, user_id in mentioned)

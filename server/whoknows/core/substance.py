@@ -7,6 +7,7 @@ acknowledgement words are taken out decides.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
@@ -26,6 +27,7 @@ ACKNOWLEDGEMENTS = frozenset(
     bookmarking bookmarked bookmark saving saved thread following subscribed noted got gotcha see understood
     makes sense sounds like plus too also again all and the a for to of man dude guys folks mate buddy
     please pls hi hello hey morning night bye later here there now
+    til tia today learned learnt know good-to-know
     same too ditto problem problems issue issues question questions idea answer solution thing stuff case
     """.split()
 )
@@ -41,6 +43,7 @@ def substantive_words(message: str) -> list[str]:
     return [w for w in (m.lower().strip("'’-") for m in _WORD.findall(text)) if w and w not in ACKNOWLEDGEMENTS]
 
 
+@functools.lru_cache(maxsize=65_536)
 def is_content_free(message: str) -> bool:
     """True for an acknowledgement, a "+1", thanks, a bare link or emoji: nothing anyone could learn from.
 
