@@ -97,8 +97,8 @@ async def test_bad_input_is_a_4xx_with_a_reason(client: tuple[TestClient[Any, An
 
 def test_plugin_mode_settings_from_the_childs_environment() -> None:
     env = {"WHOKNOWS_MODE": "plugin", "WHOKNOWS_PLUGIN_URL": "http://127.0.0.1:8065/plugins/whoknows/", "WHOKNOWS_PLUGIN_SECRET": SECRET}
-    s = load(MANIFEST, env)
-    assert s.mode == "plugin" and s.mattermost_url == "http://127.0.0.1:8065/plugins/whoknows/service" and s.bot_token == SECRET
+    s = load(MANIFEST, {**env, "WHOKNOWS_JOIN_PUBLIC_CHANNELS": "true"})
+    assert s.mode == "plugin" and not s.join_public_channels and s.mattermost_url == "http://127.0.0.1:8065/plugins/whoknows/service" and s.bot_token == SECRET
     assert SECRET not in repr(s), "a logged Settings never shows the secret"
     with pytest.raises(StartupError, match="WHOKNOWS_PLUGIN_SECRET"):
         load(MANIFEST, {"WHOKNOWS_MODE": "plugin", "WHOKNOWS_PLUGIN_URL": "http://x"})

@@ -150,6 +150,7 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str], sources: Mapping[s
                 raise StartupError(messages.missing_setting(name))
         if not re.match(r"^https?://[^/\s]+", str(values["plugin_url"])):
             raise StartupError(messages.bad_setting("WHOKNOWS_PLUGIN_URL", "the environment", "an http(s) URL"))
+        values["join_public_channels"] = False  # the bot joins no channel: the plugin hears every public channel
         # The plugin serves the REST subset the service uses under {plugin}/service, behind the secret.
         env = {"WHOKNOWS_MATTERMOST_URL": f"{values['plugin_url']}/service", "WHOKNOWS_BOT_TOKEN": str(values["plugin_secret"]), **env}
     for name in ("WHOKNOWS_MATTERMOST_URL", "WHOKNOWS_BOT_TOKEN"):
