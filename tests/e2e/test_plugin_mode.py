@@ -72,11 +72,18 @@ async def test_whoknows_cards_and_buttons_through_the_plugin(service_link: Link,
         assert "optout" in card_text(await slash(ws, "carol", channel, "help"))
 
 
-async def seed_answers(link: Link, room_id: str, topic: str, answerer: str) -> None:
+ROTATE = ("how do I rotate the {t} signing keys, case {n}?", "rotate {t} keys with the {t} rotate job, then reload",
+          "who knows how to rotate {t} keys safely?")
+RENEW = ("where do we renew the {t} certificate bundle, case {n}?", "renew {t} certificates with the {t} renew script, then restart",
+         "does anyone know how the {t} certificate bundle gets renewed?")
+"""Two vocabularies, so the people answering in one room are no match for the other room's question."""
+
+
+async def seed_answers(link: Link, room_id: str, topic: str, answerer: str, texts: tuple[str, str, str]) -> None:
     ws = link.installed.workspace
     for n in range(3):
-        question = await post(ws, "carol", room_id, f"how do I rotate the {topic} signing keys, case {n}?")
-        await post(ws, answerer, room_id, f"rotate {topic} keys with the {topic} rotate job, then reload", root_id=question["id"])
+        question = await post(ws, "carol", room_id, texts[0].format(t=topic, n=n))
+        await post(ws, answerer, room_id, texts[1].format(t=topic, n=n), root_id=question["id"])
     await post(ws, "dave", room_id, f"we use {topic} as well {topic}")
 
 
@@ -84,11 +91,11 @@ async def test_inline_suggestions_in_both_modes(service_link: Link, make_channel
     ws = service_link.installed.workspace
     threaded, noted = make_channel(["alice", "bob", "carol", "dave"]), make_channel(["alice", "bob", "carol", "dave"])
     first, second = word(), word()
-    await seed_answers(service_link, threaded.id, first, "bob")
-    await seed_answers(service_link, noted.id, second, "alice")
+    await seed_answers(service_link, threaded.id, first, "bob", ROTATE)
+    await seed_answers(service_link, noted.id, second, "alice", RENEW)
     async with plugin_runtime(service_link, tmp_path) as rt:
         async with listen(ws, "alice") as wait:
-            asked = await post(ws, "dave", threaded.id, f"who knows how to rotate {first} keys safely?")
+            asked = await post(ws, "dave", threaded.id, ROTATE[2].format(t=first))
             note = posted(await wait(lambda e: posted(e).get("root_id") == asked["id"] and posted(e).get("user_id") == ws.bot.id))
         assert "bob" in note["message"] and "dave" not in note["message"]
 
@@ -97,7 +104,7 @@ async def test_inline_suggestions_in_both_modes(service_link: Link, make_channel
         try:
             await until(rt, lambda: rt.settings.suggestion_mode == "ephemeral" and rt.settings.suggestion_person_minutes == 0)
             async with listen(ws, "dave") as wait:
-                asked = await post(ws, "dave", noted.id, f"who knows how to rotate {second} keys safely?")
+                asked = await post(ws, "dave", noted.id, RENEW[2].format(t=second))
                 note = posted(await wait(lambda e: e.get("event") == "ephemeral_message" and posted(e).get("user_id") == ws.bot.id))
             assert "alice" in note["message"] and note["channel_id"] == noted.id
         finally:
