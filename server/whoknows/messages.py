@@ -77,6 +77,14 @@ def cannot_register_command(team: str, status: str) -> str:
     )
 
 
+def command_unreachable(trigger: str, url: str) -> str:
+    return (
+        f"Mattermost cannot call /{trigger} at {url}: people will see \"Command with a trigger of '{trigger}' failed\". "
+        "Add this host to System Console > Environment > Developer > Allow untrusted internal connections "
+        "(ServiceSettings.AllowedUntrustedInternalConnections), or set WHOKNOWS_CALLBACK_URL to an address the server reaches"
+    )
+
+
 # -- the bot: replies to people (ephemeral) ------------------------------------------------------
 
 # The help text's lines are made from the sub-command table (app.commands): one per row.

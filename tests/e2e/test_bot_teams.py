@@ -51,3 +51,22 @@ async def test_a_team_without_rights_is_skipped_and_a_team_joined_later_works(
             for team_id in teams:
                 admin.request("DELETE", f"/teams/{team_id}/members/{bot.id}")
                 admin.request("DELETE", f"/teams/{team_id}")
+
+
+async def test_a_missing_allow_list_entry_is_reported_at_start(workspace: Workspace, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12, 6c: without the AllowedUntrustedInternalConnections entry people only see "Command with a trigger of
+    'whoknows' failed"; the bot runs its own command once at start and says what to fix."""
+    caplog.set_level(logging.INFO, logger="whoknows.registration")
+    async with running_bot(workspace, tmp_path / "allowed") as rt:
+        assert rt.reachable is True
+    with Api(workspace.url, workspace.admin.token) as admin:
+        patch = {"ServiceSettings": {"AllowedUntrustedInternalConnections": ""}}
+        assert admin.request("PUT", "/config/patch", patch).status_code == 200
+        try:
+            async with running_bot(workspace, tmp_path / "blocked") as rt:
+                assert rt.reachable is False
+        finally:
+            restore = {"ServiceSettings": {"AllowedUntrustedInternalConnections": "127.0.0.1 localhost"}}
+            assert admin.request("PUT", "/config/patch", restore).status_code == 200
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("Allow untrusted internal connections" in m and "AllowedUntrustedInternalConnections" in m for m in warned), warned

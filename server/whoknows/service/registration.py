@@ -52,3 +52,16 @@ async def register_team(rest: MattermostRest, state: ServiceState, settings: Set
     state.save_command(team_id, command["id"], command["token"])
     log.info("/%s registered on team %s, calling %s", trigger, team_name, url)
     return True
+
+
+async def check_reachable(rest: MattermostRest, settings: Settings, presence: Presence, channel_id: str) -> bool:
+    """Runs the bot's own command once through Mattermost: a missing allow-list entry (or a callback URL the server
+    cannot reach) shows up here, at start, instead of as "Command ... failed" for the first person who tries."""
+    try:
+        await rest.call("POST", "/commands/execute", {"channel_id": channel_id, "command": f"/{settings.command_trigger} help"})
+    except MattermostError as error:
+        if error.status == 500:  # what Mattermost answers when it cannot call the command's URL
+            log.warning("%s", messages.command_unreachable(settings.command_trigger, presence.callback_url + "/command"))
+            return False
+        log.info("could not check /%s from ~%s (HTTP %s)", settings.command_trigger, channel_id, error.status)
+    return True

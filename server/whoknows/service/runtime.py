@@ -34,7 +34,7 @@ from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_store
 from .live import LiveEvents
 from .plugin import PluginLink
-from .registration import register_commands, register_team
+from .registration import check_reachable, register_commands, register_team
 from .repair import Outcome, mark_stopped, prepare
 from .writer import Item, Writer, no_space
 
@@ -75,6 +75,8 @@ class Runtime:
         self.live: LiveEvents
         self.ws = MattermostWebsocket(settings.mattermost_url, settings.bot_token, self._on_frame, self._catch_up_all, clock=self._now)
         self.token_check_s = TOKEN_CHECK_S
+        self.reachable: bool | None = None
+        """Bot mode: whether Mattermost could call the slash command at start (None: not checked)."""
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
         self._fatal = asyncio.Event()
@@ -172,6 +174,8 @@ class Runtime:
             await register_commands(self.rest, self.state, self.settings, self.presence)
             self.live.on_team = self._register_on
         await self.live.discover_channels()
+        if self.link is None:
+            await self._check_command()
         self.spawn(self._watch_token())
         if self.link is not None:  # no websocket: events come from the plugin's hooks
             self.spawn(self.link.run())
@@ -183,6 +187,14 @@ class Runtime:
         self.spawn(self.digests.run())
         log.info("whoknows is running as @%s in %s mode on %d team(s), %d channel(s) indexed, listening on %s:%d", me["username"],
                  self.settings.mode, len(self.presence.teams), len(self.presence.indexed), self.settings.http_host, self.http_port)
+
+    async def _check_command(self) -> None:
+        """Once, on the first team with a registered command and a public channel the bot indexes."""
+        for team_id in self.presence.teams:
+            here = [c for c in self.presence.indexed if self.presence.channels[c].team_id == team_id and self.presence.channels[c].type == "O"]
+            if here and self.state.command_token(team_id):
+                self.reachable = await check_reachable(self.rest, self.settings, self.presence, sorted(here)[0])
+                return
 
     async def _register_on(self, team_id: str, team_name: str) -> None:
         await register_team(self.rest, self.state, self.settings, self.presence, team_id, team_name)
