@@ -66,8 +66,13 @@ async def _action(request: web.Request) -> web.Response:
         body: JSON = await request.json()
     except ValueError:
         return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
+    return await answer_action(ep.action, body)
+
+
+async def answer_action(action: Callable[[JSON], Awaitable[tuple[JSON, int]]], body: JSON) -> web.Response:
+    """Runs a button's use case; anything unexpected is logged with an id and answered without a trace."""
     try:
-        answer, status = await ep.action(body)
+        answer, status = await action(body)
         return web.json_response(answer, status=status)
     except Exception:
         error_id = uuid.uuid4().hex[:8]

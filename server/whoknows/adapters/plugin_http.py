@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import messages
-from .http import Server
+from .http import Server, answer_action
 from .mattermost_events import Decoded
 from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, PluginCommand, PluginConfig, decode_command, decode_config, \
     decode_payload, verify_secret
@@ -129,13 +129,7 @@ async def _action(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
     body["user_id"] = caller  # the caller is the server's, never the body's
-    try:
-        answer, status = await ep.action(body)
-        return web.json_response(answer, status=status)
-    except Exception:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("error %s in a card button", error_id)
-        return web.json_response({"ephemeral_text": messages.internal_error(error_id)})
+    return await answer_action(ep.action, body)
 
 
 def app(endpoints: PluginEndpoints) -> web.Application:
