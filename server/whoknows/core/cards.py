@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 
 from .conversation import PostFacts
-from .excerpt import SNIPPET_CHARS, Excerpt, cut, excerpt, title
+from .excerpt import SNIPPET_CHARS, Excerpt, cut, excerpt, flatten, title
 from .ranking import Evidence, Expert
 
 if TYPE_CHECKING:
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 CARD_COLOR = "#2f81f7"
 
-_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S*", re.IGNORECASE)
-_CODE_FENCE = re.compile(r"```[^\n]*")
 _WORD_SPLIT = re.compile(r"(\w+(?:\.\w+)*)", re.UNICODE)
 # Marks that format, link or embed anywhere in a line of Mattermost markdown; escaped with a backslash.
 _MARKDOWN = re.compile(r"([\\`*_~\[\]<>#|$&])")
@@ -40,27 +38,25 @@ def assets_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[3] / "webapp-assets"
 
 
+def _escape(piece: str) -> str:
+    # A full-width at sign reads the same but is not a mention to Mattermost.
+    return _MARKDOWN.sub(r"\\\1", piece).replace("@", _FULLWIDTH_AT)
+
+
+def _inert_line_start(text: str) -> str:
+    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+
+
 def quote(text: object) -> str:
     """Plain text safe inside a card: one line, no mentions, no markdown, no links."""
-    s = str(text)
-    s = _CODE_FENCE.sub(" ", s)
-    s = _URL.sub("\u2039link\u203a", s)
-    s = " ".join(s.split())
-    s = _MARKDOWN.sub(r"\\\1", s)
-    s = _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", s)
-    # A full-width at sign reads the same but is not a mention to Mattermost.
-    return s.replace("@", _FULLWIDTH_AT)
+    return _inert_line_start(_escape(flatten(str(text))))
 
 
 def quote_marked(shown: Excerpt) -> str:
     """`quote` for an excerpt, with the topic's words in bold (the only formatting a card adds to a quote)."""
-    flat = " ".join(_URL.sub("\u2039link\u203a", _CODE_FENCE.sub(" ", shown.text)).split())
-    out = []
-    for i, piece in enumerate(_WORD_SPLIT.split(flat)):
-        escaped = _MARKDOWN.sub(r"\\\1", piece).replace("@", _FULLWIDTH_AT)
-        out.append(f"**{escaped}**" if i % 2 == 1 and piece.lower() in shown.marks else escaped)
-    text = "".join(out)
-    return _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+    pieces = _WORD_SPLIT.split(flatten(shown.text))
+    marked = (f"**{_escape(p)}**" if i % 2 == 1 and p.lower() in shown.marks else _escape(p) for i, p in enumerate(pieces))
+    return _inert_line_start("".join(marked))
 
 
 def ago(delta_ms: int) -> str:

@@ -7,7 +7,6 @@ used only for its analyzer and its document counts (idf), never for other channe
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,12 +14,11 @@ from dataclasses import dataclass
 from .conversation import Conversation, PostFacts
 from .index import PostIndex
 from .questions import is_question
-from .topical import topical_words
+from .topical import strip_noise, topical_words
 
 TOPICS = 5
 MIN_TOPIC_POSTS = 2
 """A term "came up" when at least this many posts of the period use it."""
-_NOISE = re.compile(r"```.*?(?:```|$)|(?:[a-z][a-z0-9+.-]*://|www\.)\S+|@[\w.-]+|:[a-z0-9_+-]+:", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +116,7 @@ def assemble(conv: Conversation, index: PostIndex, channel_id: str, start: int, 
     answers = [p for p in posts if p.root_id and p.root_user_id and p.user_id != p.root_user_id]
 
     topics = []
-    analysed = {p.post_id: set(index.terms(_NOISE.sub(" ", p.message))) for p in answers}
+    analysed = {p.post_id: set(index.terms(strip_noise(p.message))) for p in answers}
     for term, word, n, score in key_terms(posts, index):
         by = Counter(p.user_id for p in answers if term in analysed[p.post_id] and p.user_id not in hidden)
         topics.append(TopicRow(term, word, n, score, tuple(sorted(by.items(), key=lambda x: (-x[1], x[0])))))

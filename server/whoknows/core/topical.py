@@ -42,6 +42,11 @@ GENERIC_WORDS = frozenset(
 """Function words and the verbs, adverbs and adjectives any chat uses whatever its topic."""
 
 
+def strip_noise(message: str) -> str:
+    """The post without code blocks, links, mentions, emoji and a leading "name:" address."""
+    return _NOISE.sub(" ", message)
+
+
 def topical_words(message: str) -> list[str]:
     """The lowercased words of a post that can name a topic, in order (repeats kept)."""
-    return [w for w in (m.lower() for m in _WORD.findall(_NOISE.sub(" ", message))) if len(w) >= 3 and w not in GENERIC_WORDS]
+    return [w for w in (m.lower() for m in _WORD.findall(strip_noise(message))) if len(w) >= 3 and w not in GENERIC_WORDS]
