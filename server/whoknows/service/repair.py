@@ -2,7 +2,8 @@
 
 The store commits before the index does, so a process killed between the two leaves posts the index lacks
 (a re-read page changes nothing in the store, so they would never come back). At start-up `prepare`
-compares the two and repairs the index from the store; when the index is missing or cannot be read it
+compares the two and repairs the index from the store (all of it when the index was made with another text
+analysis, core.index.analysis.ANALYSIS_VERSION); when the index is missing or cannot be read it
 wipes every post known locally and forgets the backfill cursors, so the start reads the whole history
 from Mattermost again before anything is served from a wrong index. `whoknows rebuild` does that on demand.
 People's choices (opt-outs, "Not helpful") and channel switches are kept.
@@ -18,7 +19,7 @@ from enum import Enum
 from pathlib import Path
 
 from ..core.conversation import Conversation
-from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, engine_folder, entry, open_index
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
 from ..storage.state import ServiceState
 from ..storage.store import STATE_FILE
@@ -118,7 +119,13 @@ def prepare(data: Path, engine: str = DEFAULT_ENGINE) -> Outcome:
         log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
         wipe(data)
         return Outcome.WIPED
-    return Outcome.REPAIRED if _repair(data, indexed, clean, engine) else Outcome.INTACT
+    old = outdated_analysis(index_dir)
+    if old is not None:  # the terms mean something else now: index every post again, from the local store
+        log.warning("the index in %s was made with text analysis version %d; indexing its posts again from the local store",
+                    index_dir, old)
+        shutil.rmtree(index_dir)
+        indexed = set()
+    return Outcome.REPAIRED if _repair(data, indexed, clean and old is None, engine) else Outcome.INTACT
 
 
 def mark_stopped(data: Path) -> None:

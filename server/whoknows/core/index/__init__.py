@@ -2,9 +2,9 @@
 engines (`whoosh_engine`, `tantivy_engine`) and the registry above them (`registry`)."""
 
 from .base import Hit, IndexedPost, IndexStats, PendingWrites, PostIndex
-from .registry import DEFAULT_ENGINE, ENGINES, REGISTRY, EngineEntry, engine_folder, entry, index_exists, open_index
+from .registry import DEFAULT_ENGINE, ENGINES, REGISTRY, EngineEntry, engine_folder, entry, index_exists, open_index, outdated_analysis
 
 __all__ = [
     "DEFAULT_ENGINE", "ENGINES", "REGISTRY", "EngineEntry", "Hit", "IndexStats", "IndexedPost", "PendingWrites", "PostIndex",
-    "engine_folder", "entry", "index_exists", "open_index",
+    "engine_folder", "entry", "index_exists", "open_index", "outdated_analysis",
 ]

@@ -10,6 +10,10 @@ from pathlib import Path
 
 from .base import PostIndex
 
+ANALYSIS_FILE = "whoknows-analysis"
+"""Inside an index folder: the analysis version its terms were made with (core.index.analysis.ANALYSIS_VERSION).
+Neither engine touches files it did not write."""
+
 
 @dataclass(frozen=True, slots=True)
 class EngineEntry:
@@ -85,8 +89,28 @@ def engine_folder(engine: str) -> str:
 
 
 def open_index(engine: str = DEFAULT_ENGINE, path: Path | None = None) -> PostIndex:
-    """The chosen engine's index at `path` (created when missing), or in RAM when `path` is None."""
-    return entry(engine).open(path)
+    """The chosen engine's index at `path` (created when missing, stamped with the analysis version), or in RAM
+    when `path` is None."""
+    chosen = entry(engine)
+    if path is None or chosen.exists(path):
+        return chosen.open(path)
+    from .analysis import ANALYSIS_VERSION
+
+    index = chosen.open(path)
+    (path / ANALYSIS_FILE).write_text(f"{ANALYSIS_VERSION}\n", encoding="utf-8")
+    return index
+
+
+def outdated_analysis(path: Path) -> int | None:
+    """The analysis version the index at `path` was made with when it is not the current one (1: made before
+    versions were written), else None."""
+    from .analysis import ANALYSIS_VERSION
+
+    try:
+        version = int((path / ANALYSIS_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        version = 1
+    return None if version == ANALYSIS_VERSION else version
 
 
 def index_exists(engine: str, path: Path) -> bool:
