@@ -18,6 +18,7 @@ from .index import PostIndex
 MAX_INPUT_CHARS = 4000
 MAX_TERMS = 10
 _WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+_LAST_WORD = re.compile(r"\s+\S*\Z")
 """A word as the index's tokenizer sees it ("node.js" is one, "default-ssl-certificate" three)."""
 
 _ASKING = re.compile(
@@ -74,10 +75,22 @@ _CLAUSE_WORDS = frozenset({"how", "what", "why", "where", "when", "which", "whet
 _AUXILIARIES = frozenset("do does did can could should would will is are am was were has have".split())
 
 
+def shortened(text: str, limit: int = MAX_INPUT_CHARS) -> str:
+    """At most `limit` characters, cut where a word ends (inside a word only when one word is longer than that)."""
+    if len(text) <= limit:
+        return text
+    if text[limit].isspace():
+        return text[:limit]
+    head = text[:limit]
+    last = _LAST_WORD.search(head)
+    return head[: last.start()] if last and last.start() > 0 else head
+
+
 def clean_text(text: str) -> str:
-    """Drops control and formatting characters (including bidi overrides) and squeezes whitespace."""
+    """Drops control and formatting characters (including bidi overrides) and squeezes whitespace; text over
+    MAX_INPUT_CHARS is cut at the last word that fits (`shortened`)."""
     kept = []
-    for ch in text[:MAX_INPUT_CHARS]:
+    for ch in shortened(text):
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
             kept.append(" ")
@@ -121,4 +134,4 @@ def analyse(text: str, index: PostIndex, *, max_terms: int = MAX_TERMS) -> Topic
 
         order = {t: i for i, t in enumerate(terms)}
         terms = sorted(terms, key=lambda t: (-weight(t), order[t]))[:max_terms]
-    return Topic(cleaned, tuple(terms), tuple(surface[t] for t in terms), tuple(sorted(named(text[:MAX_INPUT_CHARS]))))
+    return Topic(cleaned, tuple(terms), tuple(surface[t] for t in terms), tuple(sorted(named(shortened(text)))))
