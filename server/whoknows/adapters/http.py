@@ -1,13 +1,15 @@
 """The bot's HTTP endpoints that Mattermost calls: the slash command (form-encoded) and card buttons (JSON).
 
 Verification happens here, before any work: the command token (constant-time compare against the token
-kept for the team) and the buttons' signed context. Anything unexpected is logged with an error id and
-answered with a short message carrying that id.
+kept for the team) and the buttons' signed context. A body that is not what Mattermost sends (not a form,
+not a JSON object) is a 400 with its reason. Anything unexpected is logged with an error id and answered
+with a short message carrying that id.
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import messages
 
@@ -41,9 +44,18 @@ def token_ok(expected: str | None, given: str) -> bool:
     return expected is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
+def _bad(reason: str, **answer: str) -> web.Response:
+    """A body Mattermost would never send: 400, with the reason."""
+    return web.json_response({"error": reason, **answer}, status=400)
+
+
 async def _command(request: web.Request) -> web.Response:
     ep = request.app[ENDPOINTS]
-    form = {k: str(v) for k, v in (await request.post()).items()}
+    try:
+        fields = await request.post()
+    except (ValueError, AssertionError, HttpProcessingError):  # a broken multipart or form body
+        return _bad("the body is not a form (Mattermost sends application/x-www-form-urlencoded)")
+    form = {k: v for k, v in fields.items() if isinstance(v, str)}
     if not token_ok(ep.command_token(form.get("team_id", "")), form.get("token", "")):
         log.warning("refused a slash command with a wrong token (team %s, user %s)", form.get("team_id"), form.get("user_id"))
         return web.json_response({"text": "unauthorized"}, status=401)
@@ -60,12 +72,20 @@ async def _command(request: web.Request) -> web.Response:
         return web.json_response({"response_type": "ephemeral", "text": messages.internal_error(error_id)})
 
 
+async def json_object(request: web.Request) -> JSON | str:
+    """The request's body as a JSON object, or why it is not one."""
+    try:
+        body = json.loads(await request.read())
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep to read
+        return "the body is not JSON"
+    return body if isinstance(body, dict) else "the body is not a JSON object"
+
+
 async def _action(request: web.Request) -> web.Response:
     ep = request.app[ENDPOINTS]
-    try:
-        body: JSON = await request.json()
-    except ValueError:
-        return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
+    body = await json_object(request)
+    if isinstance(body, str):
+        return _bad(body, ephemeral_text=messages.action_refused())
     return await answer_action(ep.action, body)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import messages
-from .http import Server, answer_action
+from .http import Server, answer_action, json_object
 from .mattermost_events import Decoded
 from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, PluginCommand, PluginConfig, decode_command, decode_config, \
     decode_payload, verify_secret
@@ -74,11 +74,10 @@ async def _config(request: web.Request) -> web.Response:
 
 
 async def _check(request: web.Request) -> web.Response:
-    try:  # the check's body has only "settings"
-        body = await request.json()
-    except ValueError:
-        return _bad("the body is not JSON")
-    settings = body.get("settings") if isinstance(body, dict) else None
+    body = await json_object(request)  # the check's body has only "settings"
+    if isinstance(body, str):
+        return _bad(body)
+    settings = body.get("settings")
     if not isinstance(settings, dict):
         return _bad("the body has no settings object")
     refused = request.app[ENDPOINTS].check(settings)
@@ -122,12 +121,9 @@ async def _action(request: web.Request) -> web.Response:
     caller = request.headers.get(USER_HEADER)
     if not caller:
         return web.json_response({"ephemeral_text": messages.action_refused()}, status=401)
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        return web.json_response({"ephemeral_text": messages.action_refused()}, status=400)
+    body = await json_object(request)
+    if isinstance(body, str):
+        return web.json_response({"error": body, "ephemeral_text": messages.action_refused()}, status=400)
     body["user_id"] = caller  # the caller is the server's, never the body's
     return await answer_action(ep.action, body)
 
