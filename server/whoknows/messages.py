@@ -110,6 +110,24 @@ def person_opted_out(name: str) -> str:
     return f"{name} has chosen not to appear in whoknows."
 
 
+def you_are_opted_out(trigger: str, by_default: bool) -> str:
+    why = "Everyone here starts opted out, and you have not opted in" if by_default else "You opted out"
+    return (f"**You are opted out.** {why}: you appear in no card, suggestion or digest, and others are told you chose "
+            f"not to appear. `/{trigger} optin` brings you back.")
+
+
+def person_instead(topic: str, username: str, trigger: str) -> str:
+    return f"No post matches \u201c{topic}\u201d, but {username} is someone here (`/{trigger} @{username}` shows this directly):"
+
+
+def also_a_person(username: str, trigger: str) -> str:
+    return f"{username} is also someone here: `/{trigger} @{username}` shows what they are known for."
+
+
+def text_shortened(kept: int) -> str:
+    return f"_Your text was long, so I read its first {kept:,} characters, up to the last whole word._"
+
+
 def opted_out() -> str:
     return "Done: you no longer appear in any whoknows card or suggestion. `/whoknows optin` brings you back."
 
@@ -196,6 +214,17 @@ def learning_not_admin(link: str) -> str:
 
 def learning_not_here() -> str:
     return "I keep learning threads only in the channels I read: add me to this channel (public or private, not a direct message) and try again."
+
+
+def learning_no_thread(emoji: str, trigger: str) -> str:
+    return (f"This channel has no learning thread, so :{emoji}: did not collect this post. `/{trigger} learn` starts one "
+            "(pinned, for the whole channel). I say this only once.")
+
+
+def digest_too_soon(minutes: int, link: str) -> str:
+    return (f"A digest was asked for here a short while ago: the next one can be posted in {minutes} "
+            f"{'minute' if minutes == 1 else 'minutes'} (channel admins can post one at any time). The last one is in the "
+            f"learning thread: {link}")
 
 
 def digest_posted(link: str) -> str:

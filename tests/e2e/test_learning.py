@@ -68,6 +68,7 @@ async def test_reaction_captures_a_post_once_with_credit_follows_edits_and_delet
     room = make_channel(["alice", "bob", "carol", "dave", "whoknows"])
     async with running_bot(workspace, tmp_path) as rt:
         conv = rt.store.conversation
+        await slash(workspace, "alice", room.id, "learn")  # only `learn` makes the thread
         taught = await post(workspace, "bob", room.id, f"the {topic} cache must be warmed before failover, ask @carol")
         other = await post(workspace, "carol", room.id, f"the {topic} cache must be checked before failover, ask @alice")
         await until(rt, lambda: conv.has_post(other["id"]))
@@ -77,7 +78,7 @@ async def test_reaction_captures_a_post_once_with_credit_follows_edits_and_delet
         await rt.learning.settled()
 
         thread = rt.learning.state.thread(room.id)
-        assert thread is not None and thread.status == "active"  # the first capture created the thread
+        assert thread is not None and thread.status == "active"
         captured = with_prop(await thread_posts(workspace, thread.root_id), PROP_CAPTURE)
         assert len(captured) == 1
         reply = captured[0]["message"]
@@ -111,6 +112,7 @@ async def test_learning_emoji_setting_decides_what_is_captured(workspace: Worksp
         await rt.learning.settled()
         assert rt.learning.state.thread(room.id) is None and rt.learning.state.capture(created["id"]) is None
 
+        await slash(workspace, "alice", room.id, "learn")
         await react(workspace, "alice", created["id"], "mortar_board")
         await until(rt, lambda: conv.post_facts([created["id"]])[created["id"]].endorsements == 2)  # it endorses too
         await rt.learning.settled()
@@ -125,6 +127,7 @@ async def test_digest_of_a_scripted_week_with_its_chart(workspace: Workspace, ma
     room = make_channel(["alice", "bob", "carol", "dave", "whoknows"])
     async with running_bot(workspace, tmp_path) as rt:
         conv = rt.store.conversation
+        await slash(workspace, "alice", room.id, "learn")
         before = [await post(workspace, "alice", room.id, f"the {vault} migration starts next week"),
                   await post(workspace, "bob", room.id, "morning all, standup moved to 10")]
         start = max(p["create_at"] for p in before) + 1  # the period begins after these

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from .. import messages
-from ..core.query import clean_text
+from ..core.query import MAX_INPUT_CHARS, clean_text, shortened
 from ..errors import UserError
 from .digests import DigestNow, Digests
 from .learning import Learn, Learning
@@ -129,7 +129,7 @@ async def _learn_handler(r: Request, cmd: Learn) -> Reply:
 
 
 async def _digest_handler(r: Request, cmd: DigestNow) -> Reply:
-    return await r.app.digests.on_demand(r.channel_id), []
+    return await r.app.digests.on_demand(r.channel_id, r.user_id), []
 
 
 ROWS: tuple[Row, ...] = (
@@ -186,13 +186,17 @@ def autocomplete_hint() -> str:
 
 
 async def command(app: UseCases, form: dict[str, str]) -> dict[str, Any]:
-    """The slash command: parse, dispatch to the row's handler, answer ephemerally (UserError: its text)."""
-    row, cmd = _match(form.get("text", ""))
+    """The slash command: parse, dispatch to the row's handler, answer ephemerally (UserError: its text); text over
+    MAX_INPUT_CHARS is read up to its last whole word that fits, and the reply says so."""
+    typed = form.get("text", "")
+    row, cmd = _match(typed)
     request = Request(app, form.get("user_id", ""), form.get("channel_id", ""))
     try:
         text, attachments = await row.handler(request, cmd)
     except UserError as error:
         text, attachments = error.reason, []
+    if len(typed) > MAX_INPUT_CHARS:  # said, not silently cut
+        text = messages.text_shortened(len(shortened(typed))) + "\n\n" + text
     answer: dict[str, Any] = {"response_type": "ephemeral", "text": text}
     if attachments:
         answer["attachments"] = attachments

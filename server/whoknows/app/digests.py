@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -29,6 +30,7 @@ from .ports import Services
 
 log = logging.getLogger("whoknows.digests")
 TICK_SECONDS = 60.0
+MINUTE_MS = 60_000
 
 
 def day_label(ms: int) -> str:
@@ -50,6 +52,7 @@ class Digests:
         """Test hook, called with the new digest's post id before the run is saved as done (a crash there)."""
         self.wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._asked = asyncio.Lock()
 
     async def run(self) -> None:
         """The schedule: checks once a minute (or when woken) for due digests, once history is read."""
@@ -76,14 +79,24 @@ class Digests:
                 runs.append(await self.post(thread.channel_id, due - self.schedule.period_ms, due, key))
         return runs
 
-    async def on_demand(self, channel_id: str) -> str:
-        """`/whoknows digest`: the period up to now, posted now."""
+    async def on_demand(self, channel_id: str, user_id: str) -> str:
+        """`/whoknows digest`: the period up to now, posted now into the channel's learning thread (never a new one).
+        Outside channel admins, at most one per channel every `OnDemandDigestMinutes`, said with the time left."""
         if channel_id not in self.svc.presence.indexed:
             raise UserError(messages.learning_not_here())
-        now = self.svc.clock()
-        run = await self.post(channel_id, now - self.schedule.period_ms, now, f"{channel_id}:now:{now}")
-        if run.status == "skipped":
-            return messages.digest_nothing(self.schedule.period_ms // DAY_MS)
+        thread = self.learning.state.thread(channel_id)
+        if thread is None or thread.status != "active":
+            raise UserError(messages.learning_none())
+        async with self._asked:  # one at a time: two at once cannot both pass the limit
+            now, key = self.svc.clock(), f"digest-asked:{channel_id}"
+            last, interval = self.svc.state.last(key), int(self.svc.settings.on_demand_digest_minutes * MINUTE_MS)
+            wait = 0 if last is None else last + interval - now
+            if wait > 0 and not await self.svc.permissions.is_channel_admin(channel_id, user_id):
+                raise UserError(messages.digest_too_soon(math.ceil(wait / MINUTE_MS), self.learning.link(channel_id, thread.root_id)))
+            run = await self.post(channel_id, now - self.schedule.period_ms, now, f"{channel_id}:now:{now}")
+            if run.status == "skipped":
+                return messages.digest_nothing(self.schedule.period_ms // DAY_MS)
+            self.svc.state.mark(key, now)
         return messages.digest_posted(self.learning.link(channel_id, run.post_id))
 
     def assemble(self, channel_id: str, start: int, end: int) -> Digest:

@@ -1,7 +1,9 @@
 """Pinned team learning threads: one per channel, fed by reactions with the learning emoji.
 
 The service hands every applied batch to `notice`; the captures, edits and deletions it cares about are
-handled in order by one worker, through the chat port. Every bot post carries an idempotency key in its
+handled in order by one worker, through the chat port. Only `/whoknows learn` creates a channel's thread: a
+reaction in a channel without one collects nothing, and its person is told so once (where the bot may post
+ephemeral notes: always in plugin mode). Every bot post carries an idempotency key in its
 props, and intent is saved before posting, so a restart never posts a capture twice (see learning_state).
 """
 
@@ -30,6 +32,8 @@ PROP_THREAD = "whoknows_learning_thread"
 PROP_CAPTURE = "whoknows_capture"
 PROP_DIGEST = "whoknows_digest"
 RECENT_POSTS = 200
+HINT_WITHIN_MS = 10 * 60_000
+"""A reaction older than this when it is heard gets no note about a missing learning thread."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +171,10 @@ class Learning:
         if facts is None or facts.channel_id not in self.svc.presence.indexed:
             return  # not indexed: direct messages, excluded channels, bots' posts
         known = self.state.thread(facts.channel_id)
-        if known is not None and known.status == "retired":
+        if known is None:  # only `/whoknows learn` makes a thread: a reaction elsewhere is just a reaction
+            await self._no_thread(r, facts.channel_id)
+            return
+        if known.status == "retired":
             return
         capture = self.state.capture(r.post_id)
         if capture is not None and capture.status == "removed":
@@ -191,6 +198,23 @@ class Learning:
         reply = await self.svc.chat.create_post(facts.channel_id, text, root_id=thread.root_id, props={PROP_CAPTURE: r.post_id})
         self.state.put_capture(replace(capture, reply_id=str(reply["id"]), status="done"))
         log.info("captured post %s into learning thread %s", r.post_id, thread.root_id)
+
+    async def _no_thread(self, r: ReactionAdded, channel_id: str) -> None:
+        """Says once to each person, quietly (an ephemeral note), that the emoji collects nothing in this channel;
+        never for a reaction heard late (history read after a restart), and not where the bot may not post ephemerals."""
+        key, now = f"learning-hint:{channel_id}:{r.user_id}", self.svc.clock()
+        if self.svc.state.last(key) is not None or (r.create_at and now - r.create_at > HINT_WITHIN_MS):
+            return
+        self.svc.state.mark(key, now)
+        try:
+            note = messages.learning_no_thread(self.emoji, self.svc.settings.command_trigger)
+            await self.svc.chat.ephemeral(r.user_id, channel_id, note)
+        except ChatError as error:
+            if error.status != 403:
+                raise
+            # Bot mode: a bot account may not post ephemerals unless an admin grants create_post_ephemeral. Then
+            # nothing is said, as for any other reaction.
+            log.info("no note about the missing learning thread in channel %s: the bot may not post ephemeral messages", channel_id)
 
     async def _follow(self, post_id: str) -> None:
         capture = self.state.capture(post_id)

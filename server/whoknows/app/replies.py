@@ -8,6 +8,7 @@ by its row in app.commands.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from ..core.engine import Ranking
 
 HOUR_MS = 3600 * 1000
+_LONE_USERNAME = re.compile(r"^([a-z0-9][a-z0-9._-]{0,63})$", re.IGNORECASE)
+"""A Mattermost username, alone (the topic "alice")."""
 Attachments = list[dict[str, Any]]
 
 
@@ -68,20 +71,34 @@ def ranked_card(store: Store, topic: str, caller: str | None, readable: Collecti
     return page, render_card(page, channels, now=now, site_url=site_url)
 
 
+def _someone_called(svc: Services, topic: str) -> str | None:
+    """The username a one-word topic names (a person, not a bot), or None."""
+    match = _LONE_USERNAME.match(topic)
+    user_id = svc.store.conversation.user_by_name(match.group(1).lower()) if match else None
+    person = svc.store.conversation.people([user_id]).get(user_id) if user_id else None
+    return person.username if person is not None and not person.is_bot else None
+
+
 async def topic_card(svc: Services, topic: str, user_id: str, channel_id: str, *, offset: int) -> tuple[str, Attachments]:
+    """The card from `offset`. On the first page, a lone word that is someone's username and finds nobody shows
+    that person's card instead (as `@username` does); when it finds people, the card says it is also a name."""
     readable = await svc.permissions.of(user_id)
     page, card = ranked_card(svc.store, topic, user_id, readable, now=svc.clock(), limit=svc.settings.card_people,
                              site_url=svc.settings.site_url, offset=offset)
+    shown, trigger = page.experts, svc.settings.command_trigger
+    someone = _someone_called(svc, topic) if offset == 0 else None
+    if someone is not None and not shown:
+        return messages.person_instead(quote(topic), someone, trigger) + "\n" + await person_card(svc, someone, user_id), []
     if not page.topic.terms:
-        raise UserError(messages.nothing_to_search(quote(topic), svc.settings.command_trigger))
-    shown = page.experts
+        raise UserError(messages.nothing_to_search(quote(topic), trigger))
     if offset and not shown:
         raise UserError(messages.no_more_people())
     attachments = list(card.attachments)
     if shown:
         people = [x.person.user_id for x in shown]
         attachments.append(buttons(svc, topic, user_id, channel_id, people, offset + len(shown)))
-    return card.text, attachments
+    text = card.text + ("\n" + messages.also_a_person(someone, trigger) if someone is not None and shown else "")
+    return text, attachments
 
 
 def buttons(svc: Services, topic: str, user_id: str, channel_id: str, people: list[str], next_offset: int) -> dict[str, Any]:
@@ -102,7 +119,10 @@ def buttons(svc: Services, topic: str, user_id: str, channel_id: str, people: li
 
 
 async def person_card(svc: Services, username: str | None, caller: str) -> str:
+    """What someone is known for (`@username`), or the caller (`me`: with a word on being opted out, if they are)."""
     conv = svc.store.conversation
+    if username is None:
+        await svc.feed.introduce(caller)  # someone who never posted is known by name too
     user_id = caller if username is None else conv.user_by_name(username)
     if user_id is None:
         raise UserError(messages.unknown_person(username or ""))
@@ -114,8 +134,11 @@ async def person_card(svc: Services, username: str | None, caller: str) -> str:
     now = svc.clock()
     channels = conv.channel_team([p.channel_id for p in profile.evidence])
     evidence = [evidence_view(post, channels, now, svc.settings.site_url) for post in profile.evidence]
-    return render("person.md.j2", name=person.display_name or person.username, username=person.username,
+    card = render("person.md.j2", name=person.display_name or person.username, username=person.username,
                   terms=list(profile.terms), posts=profile.posts, evidence=evidence)
+    if username is None and person.opted_out:
+        return messages.you_are_opted_out(svc.settings.command_trigger, svc.settings.opted_out_by_default) + "\n\n" + card
+    return card
 
 
 async def opt(svc: Services, user_id: str, out: bool) -> str:

@@ -59,6 +59,8 @@ class Settings:
     high_traffic_posts_per_day: int
     learning_emoji: str
     digest_schedule: str
+    on_demand_digest_minutes: float
+    """`/whoknows digest` posts at most one digest per channel in this many minutes (channel admins: any time)."""
     index_engine: str
     """One of core.index.ENGINES (the registry), checked at load."""
     mode: Mode = "bot"
