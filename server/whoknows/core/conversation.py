@@ -7,14 +7,17 @@ exponentially decayed counters so reading a person's recent activity costs O(1) 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from .conversation_schema import MIGRATIONS
+from .facts import FactsTable, load_facts
 from .migrations import migrate
 from .questions import is_question
+from .records import Activity, Person, PostFacts, ends_with_question
+from .substance import is_content_free
 from .events import (
     ChannelMemberAdded,
     ChannelMemberRemoved,
@@ -45,44 +48,6 @@ ACTIVITY_HALF_LIFE_MS = 14 * 24 * 3600 * 1000
 NON_ANSWER_ACTIVITY = 0.5
 """A question or a post outside a thread shows presence; answering others shows helping: it counts double."""
 
-@dataclass(frozen=True, slots=True)
-class PostFacts:
-    """One post with what the ranking needs about its place in the conversation."""
-
-    post_id: str
-    channel_id: str
-    user_id: str
-    root_id: str
-    root_user_id: str
-    create_at: int
-    message: str
-    endorsements: int
-    """Endorsing reactions from people other than the author."""
-    accepted: bool
-    """The thread's asker marked this reply with a check mark."""
-    is_question: bool = False
-    """A root post that reads as a question (core.questions)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    user_id: str
-    username: str
-    display_name: str
-    is_bot: bool
-    deactivated: bool
-    opted_out: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Activity:
-    posts: int
-    answers: int
-    last_at: int
-    recent: float
-    """Posts weighted by age (half-life ACTIVITY_HALF_LIFE_MS), as of the moment asked."""
-
-
 def _decay(value: float, since: int, now: int) -> float:
     if now <= since:
         return value
@@ -97,7 +62,6 @@ class Conversation:
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         self.endorsing = self._endorse_args
         """Every emoji that endorses a post here (the configured learning emoji included)."""
-        self._endorse_marks = ",".join("?" * len(self._endorse_args))
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -108,6 +72,18 @@ class Conversation:
             raise
         self.opted_out_by_default = opted_out_by_default
         self._channels: set[str] | None = None
+        self._accepting = frozenset(ACCEPTING_EMOJI)
+        self._endorsing = frozenset(self._endorse_args)
+        self.facts = load_facts(self.db, self._endorse_args, _ACCEPT_ARGS)
+        """Every post's facts in memory, for the ranking (changed only after a transaction commits)."""
+        self._deferred: list[Callable[[FactsTable], None]] | None = None
+
+    def _later(self, change: Callable[[FactsTable], None]) -> None:
+        """Changes the facts table once the store's transaction commits (at once outside a transaction)."""
+        if self._deferred is None:
+            change(self.facts)
+        else:
+            self._deferred.append(change)
 
     def close(self) -> None:
         self.db.close()
@@ -116,12 +92,17 @@ class Conversation:
 
     def begin(self) -> None:
         self.db.execute("BEGIN")
+        self._deferred = []
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
+        changes, self._deferred = self._deferred or [], None
+        for change in changes:
+            change(self.facts)
 
     def rollback(self) -> None:
         self.db.execute("ROLLBACK")
+        self._deferred = None
 
     def add_post(self, e: PostCreated) -> bool:
         """Records a post; False if the id was already known (re-delivery), which changes nothing."""
@@ -130,24 +111,34 @@ class Conversation:
             row = self.db.execute("SELECT user_id FROM posts WHERE post_id=?", (e.root_id,)).fetchone()
             root_user = row[0] if row else ""
         is_answer = int(bool(e.root_id) and root_user != e.user_id)
-        asks = int(not e.root_id and is_question(e.message))
+        question = not e.root_id and is_question(e.message)
+        asks, free = ends_with_question(e.message), is_content_free(e.message)
         cur = self.db.execute(
-            "INSERT OR IGNORE INTO posts VALUES(?,?,?,?,?,?,?,?,?)",
-            (e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, e.create_at, e.message, is_answer, asks),
+            "INSERT OR IGNORE INTO posts(post_id, channel_id, user_id, root_id, create_at, edit_at, message, is_answer, is_question, "
+            "asks, content_free) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+            (e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, e.create_at, e.message, is_answer, int(question), int(asks), int(free)),
         )
         if cur.rowcount == 0:
             return False
+        self._later(lambda t: t.add(e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, question=question, asks=asks, content_free=free))
         if self._channels is not None:
             self._channels.add(e.channel_id)
         self._count_activity(e.user_id, e.create_at, is_answer, +1)
         return True
 
-    def edit_post(self, e: PostEdited) -> bool:
-        cur = self.db.execute(
-            "UPDATE posts SET message=?, edit_at=?, is_question=(root_id='' AND ?) WHERE post_id=? AND edit_at<=?",
-            (e.message, e.edit_at, int(is_question(e.message)), e.post_id, e.edit_at),
-        )
-        return cur.rowcount > 0
+    def edit_post(self, e: PostEdited) -> tuple[str, str] | None:
+        """Changes a post's text; (channel id, author) of the post, None if unknown or a newer edit is kept."""
+        asks, free = ends_with_question(e.message), is_content_free(e.message)
+        row = self.db.execute(
+            "UPDATE posts SET message=?, edit_at=?, is_question=(root_id='' AND ?), asks=?, content_free=? WHERE post_id=? AND edit_at<=? "
+            "RETURNING is_question, channel_id, user_id",
+            (e.message, e.edit_at, int(is_question(e.message)), int(asks), int(free), e.post_id, e.edit_at),
+        ).fetchone()
+        if row is None:
+            return None
+        question = bool(row[0])
+        self._later(lambda t: t.edit(e.post_id, question=question, asks=asks, content_free=free))
+        return str(row[1]), str(row[2])
 
     def delete_post(self, e: PostDeleted) -> bool:
         row = self.db.execute("SELECT user_id, create_at, is_answer FROM posts WHERE post_id=?", (e.post_id,)).fetchone()
@@ -156,6 +147,7 @@ class Conversation:
         self.db.execute("DELETE FROM posts WHERE post_id=?", (e.post_id,))
         self.db.execute("DELETE FROM reactions WHERE post_id=?", (e.post_id,))
         self._count_activity(row[0], row[1], row[2], -1)
+        self._later(lambda t: t.delete(e.post_id))
         return True
 
     def _count_activity(self, user_id: str, at: int, is_answer: int, sign: int) -> None:
@@ -177,11 +169,29 @@ class Conversation:
 
     def add_reaction(self, e: ReactionAdded) -> bool:
         cur = self.db.execute("INSERT OR IGNORE INTO reactions VALUES(?,?,?,?)", (e.post_id, e.user_id, e.emoji_name, e.create_at))
-        return cur.rowcount > 0
+        if cur.rowcount == 0:
+            return False
+        self._count_reaction(e.post_id, e.user_id, e.emoji_name, +1)
+        return True
 
     def remove_reaction(self, e: ReactionRemoved) -> bool:
         cur = self.db.execute("DELETE FROM reactions WHERE post_id=? AND user_id=? AND emoji_name=?", (e.post_id, e.user_id, e.emoji_name))
-        return cur.rowcount > 0
+        if cur.rowcount == 0:
+            return False
+        self._count_reaction(e.post_id, e.user_id, e.emoji_name, -1)
+        return True
+
+    def _count_reaction(self, post_id: str, user_id: str, emoji: str, sign: int) -> None:
+        """What one reaction changes in the post's endorsements and acceptance (see post_facts)."""
+        row = self.db.execute(
+            "SELECT p.user_id, COALESCE(r.user_id, '') FROM posts p LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != '' "
+            "WHERE p.post_id=?", (post_id,)).fetchone()
+        if row is None or row[0] == user_id:
+            return
+        endorse = sign * (emoji in self._endorsing)
+        accept = sign * (emoji in self._accepting and row[1] == user_id)
+        if endorse or accept:
+            self._later(lambda t: t.react(post_id, endorse=endorse, accept=accept))
 
     def put_team(self, e: TeamUpdated) -> None:
         self.db.execute("INSERT OR REPLACE INTO teams VALUES(?,?,?)", (e.team_id, e.name, e.display_name))
@@ -210,6 +220,12 @@ class Conversation:
         """Forgets a person's posts, reactions, activity and feedback; returns the post ids to unindex.
         They stay opted out (an erased person never appears again), and the erasure itself is kept."""
         ids = [r[0] for r in self.db.execute("SELECT post_id FROM posts WHERE user_id=?", (e.user_id,))]
+        for post_id, emoji in self.db.execute("SELECT post_id, emoji_name FROM reactions WHERE user_id=?", (e.user_id,)).fetchall():
+            self._count_reaction(post_id, e.user_id, emoji, -1)
+        def forget(t: FactsTable) -> None:
+            for post_id in ids:
+                t.delete(post_id)
+        self._later(forget)
         self.db.execute(
             "DELETE FROM reactions WHERE user_id=? OR post_id IN (SELECT post_id FROM posts WHERE user_id=?)",
             (e.user_id, e.user_id),
@@ -230,46 +246,28 @@ class Conversation:
     # -- reading -----------------------------------------------------------------------------
 
     def post_facts(self, post_ids: Sequence[str]) -> dict[str, PostFacts]:
-        """Facts for the given posts that still exist (deleted ones are simply absent)."""
-        out: dict[str, PostFacts] = {}
-        for chunk in _chunks(post_ids, 900):
+        """Facts for the given posts that still exist (deleted ones are simply absent), with their text."""
+        facts = self.facts.get(post_ids)
+        texts = self.messages(facts)
+        return {i: dataclasses.replace(f, message=texts.get(i, "")) for i, f in facts.items()}
+
+    def messages(self, post_ids: Iterable[str]) -> dict[str, str]:
+        """The text of the given posts that exist (the facts table keeps none)."""
+        ids = list(dict.fromkeys(post_ids))
+        out: dict[str, str] = {}
+        for chunk in _chunks(ids, 900):
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"""SELECT p.post_id, p.channel_id, p.user_id, p.root_id, COALESCE(r.user_id, ''), p.create_at, p.message,
-                      (SELECT COUNT(*) FROM reactions x WHERE x.post_id=p.post_id AND x.user_id!=p.user_id
-                         AND x.emoji_name IN ({self._endorse_marks})),
-                      EXISTS(SELECT 1 FROM reactions x WHERE x.post_id=p.post_id AND r.user_id IS NOT NULL
-                         AND x.user_id=r.user_id AND x.user_id!=p.user_id AND x.emoji_name IN ({_ACCEPT_MARKS})),
-                      p.is_question
-                    FROM posts p LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != ''
-                    WHERE p.post_id IN ({marks})""",
-                (*self._endorse_args, *_ACCEPT_ARGS, *chunk),
-            ).fetchall()
-            for row in rows:
-                out[row[0]] = PostFacts(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], bool(row[8]), bool(row[9]))
+            out.update(self.db.execute(f"SELECT post_id, message FROM posts WHERE post_id IN ({marks})", tuple(chunk)).fetchall())
         return out
 
     def replies(self, root_ids: Sequence[str]) -> dict[str, list[str]]:
-        """The reply post ids of each given thread root."""
-        out: dict[str, list[str]] = {}
-        for chunk in _chunks(root_ids, 900):
-            marks = ",".join("?" * len(chunk))
-            for root_id, post_id in self.db.execute(
-                # "root_id != ''" lets SQLite use the partial index posts_by_root (without it: a full scan).
-                f"SELECT root_id, post_id FROM posts WHERE root_id IN ({marks}) AND root_id != '' ORDER BY create_at", tuple(chunk)
-            ):
-                out.setdefault(root_id, []).append(post_id)
-        return out
+        """The reply post ids of each given thread root, oldest first."""
+        return self.facts.replies(root_ids)
 
     def following(self, post: PostFacts, *, within_ms: int, limit: int) -> list[str]:
         """Posts by others that came right after a root post in its channel, outside any thread: in a
         channel where people do not use threads, the answer to a question is simply the next message."""
-        rows = self.db.execute(
-            "SELECT post_id FROM posts WHERE channel_id=? AND create_at>? AND create_at<=? AND root_id='' AND user_id!=? "
-            "ORDER BY create_at LIMIT ?",
-            (post.channel_id, post.create_at, post.create_at + within_ms, post.user_id, limit),
-        )
-        return [r[0] for r in rows]
+        return self.facts.following(post.post_id, within_ms=within_ms, limit=limit)
 
     def activity(self, user_ids: Iterable[str], now: int) -> dict[str, Activity]:
         out: dict[str, Activity] = {}
@@ -385,9 +383,11 @@ class Conversation:
 
 
 _ACCEPT_ARGS = tuple(sorted(ACCEPTING_EMOJI))
-_ACCEPT_MARKS = ",".join("?" * len(_ACCEPT_ARGS))
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+__all__ = ["ACCEPTING_EMOJI", "ENDORSING_EMOJI", "Activity", "Conversation", "Person", "PostFacts"]

@@ -11,6 +11,7 @@ import sqlite3
 
 from .migrations import Migration, columns, script
 from .questions import is_question
+from .substance import is_content_free
 
 _SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS teams(team_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL);
@@ -46,10 +47,24 @@ def _questions_column(db: sqlite3.Connection) -> None:
     db.executemany("UPDATE posts SET is_question = 1 WHERE post_id = ?", [(pid,) for pid, message in roots if is_question(message)])
 
 
+def _role_columns(db: sqlite3.Connection) -> None:
+    """posts.asks (the text ends with a question mark) and posts.content_free (core.substance), kept so the
+    in-memory facts table (core.facts) loads without reading and testing every message again."""
+    have = columns(db, "posts")
+    if "asks" not in have:
+        db.execute("ALTER TABLE posts ADD COLUMN asks INTEGER NOT NULL DEFAULT 0")
+    if "content_free" not in have:
+        db.execute("ALTER TABLE posts ADD COLUMN content_free INTEGER NOT NULL DEFAULT 0")
+    rows = db.execute("SELECT post_id, message FROM posts").fetchall()
+    db.executemany("UPDATE posts SET asks=?, content_free=? WHERE post_id=?",
+                   [(int(m.rstrip().endswith("?")), int(is_content_free(m)), pid) for pid, m in rows])
+
+
 MIGRATIONS = (
     Migration(1, "the conversation store as first released (CREATE IF NOT EXISTS: a file from before "
                  "numbered migrations already has it)", script(_SCHEMA_1)),
     Migration(2, "posts.is_question, for files whose posts table predates it", _questions_column),
+    Migration(3, "posts.asks and posts.content_free, for the in-memory facts table", _role_columns),
 )
 
 __all__ = ["MIGRATIONS"]

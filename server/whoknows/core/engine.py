@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from . import surroundings
-from .conversation import Conversation
+from .conversation import Conversation, PostFacts
 from .index import PostIndex
 from .query import Topic, analyse
 from .ranking import HOUR_MS, MINUTE_MS, Context, Expert, Weights, confidence, rank
@@ -80,19 +81,19 @@ class Engine:
         if readable is not None:
             hidden = conv.all_channels() - frozenset(readable)
         hits = self.index.search(topic.terms, limit=w.retrieve, exclude_channels=hidden) if topic.terms else []
-        facts = conv.post_facts([h.post_id for h in hits])
+        facts = conv.facts.get([h.post_id for h in hits])
         # A post deleted since the last index commit is already gone from the store: it never counts.
         matched = [(facts[h.post_id], h.score) for h in hits if h.post_id in facts and facts[h.post_id].channel_id not in hidden]
         thread_ids = list(dict.fromkeys(p.root_id or p.post_id for p, _ in matched))
-        reply_ids = conv.replies(thread_ids)
+        reply_ids = conv.facts.replies(thread_ids)
         if w.follow_minutes > 0:
             window = int(w.follow_minutes * 60_000)
             for root, _ in matched:
                 if not root.root_id and root.is_question and root.post_id not in reply_ids:
-                    following = conv.following(root, within_ms=window, limit=w.follow_posts)
+                    following = conv.facts.following(root.post_id, within_ms=window, limit=w.follow_posts)
                     if following:
                         reply_ids[root.post_id] = following
-        reply_facts = conv.post_facts([r for ids in reply_ids.values() for r in ids])
+        reply_facts = conv.facts.get([r for ids in reply_ids.values() for r in ids])
         threads = {
             root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now and reply_facts[r].channel_id not in hidden]
             for root, ids in reply_ids.items()
@@ -114,5 +115,20 @@ class Engine:
             in_channel=channel is not None,
             endorsed=self._reputation(now) if w.reputation > 0 else {},
         )
-        experts = rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w)
+        experts = _with_messages(conv, rank(matched, threads, ctx, now=now, exclude=exclude, limit=limit, weights=w))
         return Ranking(topic, tuple(experts), confidence(experts), len(matched), functools.lru_cache(maxsize=4096)(self.index.terms))
+
+
+def _with_messages(conv: Conversation, experts: list[Expert]) -> list[Expert]:
+    """The ranking reads facts without text; the evidence it keeps gets its text here, in one query."""
+    shown = [p for e in experts for ev in e.evidence for p in (ev.post, ev.context) if p is not None]
+    if not shown:
+        return experts
+    texts = conv.messages(p.post_id for p in shown)
+
+    def told(post: PostFacts) -> PostFacts:
+        return dataclasses.replace(post, message=texts.get(post.post_id, ""))
+
+    return [dataclasses.replace(e, evidence=tuple(
+        dataclasses.replace(ev, post=told(ev.post), context=told(ev.context) if ev.context is not None else None) for ev in e.evidence))
+        for e in experts]

@@ -95,9 +95,9 @@ class Pipeline:
                     self._index(event.post_id, event.channel_id, event.user_id, event.message, replace=False)
                     applied.posts_added += 1
             case PostEdited():
-                if conv.edit_post(event):
-                    facts = conv.post_facts([event.post_id])[event.post_id]
-                    self._index(event.post_id, facts.channel_id, facts.user_id, event.message, replace=True)
+                where = conv.edit_post(event)
+                if where is not None:
+                    self._index(event.post_id, where[0], where[1], event.message, replace=True)
                     applied.posts_edited += 1
             case PostDeleted():
                 if conv.delete_post(event):

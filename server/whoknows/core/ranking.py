@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .conversation import Activity, Person, PostFacts
-from .substance import is_content_free
 
 DAY_MS = 24 * 3600 * 1000
 HOUR_MS = 3600 * 1000
@@ -157,15 +156,11 @@ class _Tally:
         self.last_active = max(self.last_active, ev.post.create_at)
 
 
-def _asks(message: str) -> bool:
-    return message.rstrip().endswith("?")
-
-
 def post_kind(post: PostFacts) -> EvidenceKind:
     """A post's role: a reply that itself asks ("and that's safe without downtime?") is a question."""
     if not post.root_id:
         return "question" if post.is_question else "post"
-    if _asks(post.message):
+    if post.asks:
         return "question"
     return "reply" if post.root_user_id == post.user_id else "answer"
 
@@ -190,7 +185,7 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
     tallies: dict[str, _Tally] = {}
     best_in_thread: dict[str, tuple[float, PostFacts]] = {}
     for post, score in matched:
-        if is_content_free(post.message):
+        if post.content_free:
             continue
         s = (score / top) ** w.sharpen
         kind = post_kind(post)
@@ -208,7 +203,7 @@ def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str,
         asker = via.root_user_id if via.root_id else via.user_id
         best: dict[str, Evidence] = {}
         for reply in threads.get(thread, ()):
-            if reply.user_id in (asker, via.user_id) or reply.create_at > now or _asks(reply.message) or is_content_free(reply.message):
+            if reply.user_id in (asker, via.user_id) or reply.create_at > now or reply.asks or reply.content_free:
                 continue
             rw = s * w.thread * _quality(reply, w) * _decay(reply.create_at, now, half_life)
             if rw > 0 and (reply.user_id not in best or best[reply.user_id].weight < rw):
