@@ -20,6 +20,9 @@ from .retry import MAX_ATTEMPTS, backoff_delay, retryable
 log = logging.getLogger("whoknows.rest")
 JSON: TypeAlias = dict[str, Any]
 PAGE = 200
+SINCE_LIMIT = 1000
+"""The most changed posts Mattermost puts in one `since` answer for a channel (its store's LIMIT, in no set order):
+an answer that holds this many may have left some out."""
 
 
 class MattermostError(ChatError):
@@ -158,7 +161,8 @@ class MattermostRest:
         return result
 
     async def posts_since(self, channel_id: str, since: int) -> JSON:
-        """Posts created, edited or deleted after `since` (ms), deleted ones included."""
+        """Posts created, edited or deleted after `since` (ms), deleted ones included: at most SINCE_LIMIT of them, in no
+        set order (plus the roots of changed replies), so a fuller answer is not the whole story."""
         result: JSON = await self.call("GET", f"/channels/{channel_id}/posts", params={"since": since})
         return result
 
