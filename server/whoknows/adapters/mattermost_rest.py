@@ -10,6 +10,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
+from urllib.parse import quote
 
 import httpx
 
@@ -84,6 +85,16 @@ class MattermostRest:
 
     async def users(self, user_ids: Sequence[str]) -> list[JSON]:
         result: list[JSON] = await self.call("POST", "/users/ids", list(user_ids)) if user_ids else []
+        return result
+
+    async def user_by_username(self, username: str) -> JSON | None:
+        """The person with this username, or None when the server knows nobody by it."""
+        response = await self._send("GET", f"/users/username/{quote(username, safe='')}")
+        if response.status_code in (400, 403, 404):
+            return None
+        if response.is_error:
+            raise MattermostError("GET", "/users/username", response.status_code, response.text)
+        result: JSON = response.json()
         return result
 
     async def my_teams(self) -> list[JSON]:
