@@ -61,6 +61,7 @@ func (p *Plugin) later(f func()) {
 	select {
 	case p.work <- f:
 	default:
+		p.seq.Add(1) // a number no event carries: the service sees the gap and catches up
 		if n := p.dropped.Add(1); n == 1 || n%1000 == 0 {
 			p.API.LogWarn("whoknows: the event queue is full, events are dropped", "dropped", n)
 		}
@@ -81,6 +82,9 @@ func (p *Plugin) runEvents(work <-chan func(), stop <-chan struct{}, done chan<-
 }
 
 func (p *Plugin) send(ev payload) {
+	// Numbered in sending order; a number whose event never reached the service (down, failed, dropped) shows up
+	// as a gap there, so the service knows to catch up.
+	ev.Seq, ev.Boot = p.seq.Add(1), p.boot
 	body, err := encode(ev)
 	if err != nil {
 		p.API.LogError("whoknows: cannot encode an event", "kind", ev.Kind, "error", err.Error())

@@ -25,6 +25,8 @@ const (
 type payload struct {
 	Kind        string               `json:"kind"`
 	At          int64                `json:"at"`
+	Seq         uint64               `json:"seq"`
+	Boot        string               `json:"boot"`
 	ChannelType model.ChannelType    `json:"channel_type,omitempty"`
 	Post        *model.Post          `json:"post,omitempty"`
 	Reaction    *model.Reaction      `json:"reaction,omitempty"`

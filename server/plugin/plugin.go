@@ -41,6 +41,8 @@ type Plugin struct {
 	router    http.Handler
 	work      chan func()
 	dropped   atomic.Int64
+	seq       atomic.Uint64 // the number of the last event sent or dropped (LINK.md, Events)
+	boot      string        // random, new at each activation: numbers count from 1 again
 	stop      chan struct{}
 	done      chan struct{}
 
@@ -48,6 +50,13 @@ type Plugin struct {
 	trigger     string        // the trigger registered now, "" before
 	table       command.Table // the table registered now
 	cancelWait  context.CancelFunc
+}
+
+// newBoot names one activation, so the service can tell numbers of a new run from a gap.
+func newBoot() string {
+	b := make([]byte, 9)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 func (p *Plugin) botID() string {
@@ -175,6 +184,8 @@ func (p *Plugin) OnActivate() error {
 		return err
 	}
 	p.link = newLink()
+	p.boot = newBoot()
+	p.seq.Store(0)
 	p.work = make(chan func(), eventsBacklog)
 	p.stop, p.done = make(chan struct{}), make(chan struct{})
 	go p.runEvents(p.work, p.stop, p.done)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mattermost/mattermost/server/public/model"
+	"github.com/mattermost/mattermost/server/public/plugin"
 
 	"github.com/whoknows/whoknows/server/plugin/manifest"
 )
@@ -374,3 +375,45 @@ func TestInternalBase(t *testing.T) {
 		t.Fatalf("%s", got)
 	}
 }
+
+func TestEventsAreNumberedSoTheServiceSeesWhatItMissed(t *testing.T) {
+	service := &fakeService{}
+	p := linkedPlugin(t, service)
+	p.API = quietAPI{}
+	p.boot = "boot1"
+	user := &model.User{Id: "u1", Username: "alice"}
+	seqs := func() []float64 {
+		service.mu.Lock()
+		defer service.mu.Unlock()
+		var out []float64
+		for _, r := range service.requests {
+			var got map[string]any
+			_ = json.Unmarshal(r.Body, &got)
+			if got["boot"] != "boot1" {
+				t.Fatalf("event without its activation: %s", r.Body)
+			}
+			out = append(out, got["seq"].(float64))
+		}
+		return out
+	}
+	p.send(payload{Kind: kindUser, User: user})
+	service.mu.Lock()
+	service.status = http.StatusInternalServerError // this one does not land
+	service.mu.Unlock()
+	p.send(payload{Kind: kindUser, User: user})
+	service.mu.Lock()
+	service.status = 0
+	service.mu.Unlock()
+	p.work = make(chan func()) // no worker and no room: the next hook is dropped
+	p.later(func() {})
+	p.send(payload{Kind: kindUser, User: user})
+	if got := seqs(); len(got) != 3 || got[0] != 1 || got[1] != 2 || got[2] != 4 {
+		t.Fatalf("numbers sent %v: want 1, 2 (failed), then 4 after the dropped 3", got)
+	}
+}
+
+// quietAPI is the plugin API as far as logging: what the events worker calls when a send fails.
+type quietAPI struct{ plugin.API }
+
+func (quietAPI) LogWarn(string, ...any)  {}
+func (quietAPI) LogDebug(string, ...any) {}

@@ -18,6 +18,7 @@ func (p *Plugin) serviceRoutes() http.Handler {
 	v4 := "/service/api/v4"
 	mux.HandleFunc("GET "+v4+"/users/me", p.apiMe)
 	mux.HandleFunc("POST "+v4+"/users/ids", p.apiUsers)
+	mux.HandleFunc("GET "+v4+"/users/username/{username}", p.apiUserByName)
 	mux.HandleFunc("GET "+v4+"/users/me/teams", p.apiTeams)
 	mux.HandleFunc("GET "+v4+"/users/me/teams/{team}/channels", p.apiMyChannels)
 	mux.HandleFunc("GET "+v4+"/teams/{team}/channels", p.apiPublicChannels)
@@ -112,6 +113,16 @@ func (p *Plugin) apiUsers(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// apiUserByName is one person by username (a `/whoknows @name` for someone the service never heard of), or 404.
+func (p *Plugin) apiUserByName(w http.ResponseWriter, r *http.Request) {
+	user, appErr := p.API.GetUserByUsername(r.PathValue("username"))
+	if appErr != nil {
+		appError(w, appErr)
+		return
+	}
+	writeJSON(w, http.StatusOK, publicUser(user))
 }
 
 // apiTeams is every team: the plugin is installed for the whole server (bot mode had only the teams

@@ -1,8 +1,9 @@
 """A fault-injecting HTTP proxy in front of the real Mattermost server, for the end-to-end tests.
 
 It forwards REST and websocket traffic unchanged, except that it can be told to answer matching requests
-with an error instead: N times, or for T seconds (429 comes with Mattermost's rate-limit headers). Every
-request is recorded with its time, so a test can check when the bot came back.
+with an error instead: N times, or for T seconds (429 comes with Mattermost's rate-limit headers); or to let
+the request reach the server and lose its answer (`landed`: the server acted, the caller sees the error).
+Every request is recorded with its time, so a test can check when the bot came back.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class Fault:
     count: int | None = None
     until: float | None = None
     served: int = 0
+    method: str | None = None
+    """Only requests with this method (any when None)."""
+    landed: bool = False
+    """The request is forwarded (the server acts on it), and its answer replaced by the error."""
 
     def active(self, now: float) -> bool:
         return (self.count is None or self.served < self.count) and (self.until is None or now < self.until)
@@ -79,10 +84,10 @@ class FaultProxy:
     # -- telling it what to break ----------------------------------------------------------------
 
     def fail(self, pattern: str, status: int, *, count: int | None = None, seconds: float | None = None,
-             headers: dict[str, str] | None = None) -> Fault:
+             headers: dict[str, str] | None = None, method: str | None = None, landed: bool = False) -> Fault:
         """Matching requests get `status`, `count` times or for `seconds` (the first active fault that matches wins)."""
         until = time.monotonic() + seconds if seconds is not None else None
-        fault = Fault(re.compile(pattern), status, dict(headers or {}), count, until)
+        fault = Fault(re.compile(pattern), status, dict(headers or {}), count, until, method=method, landed=landed)
         self.faults.append(fault)
         return fault
 
@@ -102,7 +107,7 @@ class FaultProxy:
     def _fault(self, request: web.Request) -> Fault | None:
         now = time.monotonic()
         for fault in self.faults:
-            if fault.active(now) and fault.pattern.search(request.path_qs):
+            if fault.active(now) and fault.pattern.search(request.path_qs) and fault.method in (None, request.method):
                 fault.served += 1
                 return fault
         return None
@@ -114,7 +119,13 @@ class FaultProxy:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         fault = self._fault(request)
         if fault is not None:
-            await request.read()
+            body = await request.read()
+            if fault.landed:
+                assert self._session is not None
+                headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
+                async with self._session.request(request.method, self.upstream + request.path_qs, headers=headers, data=body,
+                                                 allow_redirects=False) as answer:
+                    await answer.read()
             self._record(request, fault.status, fault.headers)
             return web.json_response({"id": "faultproxy", "message": "injected", "status_code": fault.status},
                                      status=fault.status, headers=fault.headers)

@@ -1,14 +1,17 @@
-"""Backfill pages history through the queue and resumes from its checkpoint after an interruption."""
+"""Backfill pages history through the queue and resumes from its checkpoint after an interruption; a catch-up with
+more changes than one `since` answer holds loses none of them."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
+from whoknows.adapters.mattermost_rest import SINCE_LIMIT
 from whoknows.service.backfill import Backfill, Checkpointed
-from whoknows.core.events import Event, PostCreated
+from whoknows.core.events import Event, PostCreated, PostDeleted, PostEdited
 from whoknows.storage.state import ServiceState
 
 
@@ -66,3 +69,77 @@ async def test_backfill_resumes_from_checkpoint_then_catches_up() -> None:
     applied.clear()
     await Backfill(rest, state, submit, "bot").channel("c")  # type: ignore[arg-type]
     assert applied == ["p451"] and state.checkpoint("c").since == 451
+
+
+class Server:
+    """A channel as Mattermost serves it: history pages without deleted posts, and `since` answers of at most
+    SINCE_LIMIT changes in no particular order (its store's LIMIT without ORDER BY)."""
+
+    def __init__(self, n: int) -> None:
+        self.posts = {p["id"]: p for p in (_post(i) for i in range(1, n + 1))}
+        self.clock = n
+        self.since_calls = 0
+
+    def tick(self) -> int:
+        self.clock += 1
+        return self.clock
+
+    async def posts_before(self, channel_id: str, before: str) -> dict[str, Any]:
+        alive = [p for p in self.posts.values() if not p.get("delete_at")]
+        older = [p for p in alive if not before or p["create_at"] < self.posts[before]["create_at"]]
+        page = sorted(older, key=lambda p: -p["create_at"])[:200]
+        return {"order": [p["id"] for p in page], "posts": {p["id"]: p for p in page}}
+
+    async def posts_since(self, channel_id: str, since: int) -> dict[str, Any]:
+        self.since_calls += 1
+        changed = [p for p in self.posts.values() if p["update_at"] > since]
+        random.Random(self.since_calls).shuffle(changed)
+        answer = changed[:SINCE_LIMIT]
+        return {"order": [p["id"] for p in answer], "posts": {p["id"]: p for p in answer}}
+
+
+class Applied:
+    """The pipeline's owner, in order: the posts as applied, and the checkpoints saved after them."""
+
+    def __init__(self, state: ServiceState) -> None:
+        self.state = state
+        self.posts: dict[str, str] = {}
+
+    async def submit(self, items: Sequence[Event | Checkpointed]) -> None:
+        for item in items:
+            match item:
+                case PostCreated() | PostEdited():
+                    self.posts[item.post_id] = item.message
+                case PostDeleted():
+                    self.posts.pop(item.post_id, None)
+                case Checkpointed():
+                    self.state.save_checkpoint(item.channel_id, item.checkpoint)
+
+
+async def test_more_changes_than_one_since_answer_holds_are_all_caught_up() -> None:
+    server, state = Server(300), ServiceState(":memory:")
+    applied = Applied(state)
+    await Backfill(server, state, applied.submit, "bot").channel("c")  # type: ignore[arg-type]
+    assert len(applied.posts) == 300
+    # Away: 1,100 new posts, then 40 old ones edited and 30 deleted (more than one `since` answer holds).
+    for i in range(301, 1401):
+        server.posts[f"p{i:04d}"] = {**_post(i), "id": f"p{i:04d}", "create_at": server.tick(), "update_at": server.clock}
+    for n in range(1, 41):
+        server.posts[f"p{n:03d}"].update(message=f"edited {n}", edit_at=server.tick(), update_at=server.clock)
+    for n in range(41, 71):
+        server.posts[f"p{n:03d}"].update(delete_at=server.tick(), update_at=server.clock)
+    await Backfill(server, state, applied.submit, "bot", kept=lambda _: set(applied.posts)).channel("c")  # type: ignore[arg-type]
+    assert applied.posts == {i: p["message"] for i, p in server.posts.items() if not p.get("delete_at")}
+    assert state.checkpoint("c").since == server.clock
+    # And the next catch-up, with nothing changed, reads nothing again.
+    before = dict(applied.posts)
+    read = await Backfill(server, state, applied.submit, "bot", kept=lambda _: set(applied.posts)).channel("c")  # type: ignore[arg-type]
+    assert read == 0 and applied.posts == before
+
+
+async def test_a_checkpoint_never_falls_behind_what_live_events_queued() -> None:
+    server, state = Server(10), ServiceState(":memory:")
+    applied = Applied(state)
+    backfill = Backfill(server, state, applied.submit, "bot", live_since=lambda _: 99)  # type: ignore[arg-type]
+    await backfill.channel("c")
+    assert backfill.checkpoint is not None and backfill.checkpoint.since == 99 == state.checkpoint("c").since

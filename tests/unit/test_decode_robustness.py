@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from whoknows.adapters.mattermost_events import decode_channel, decode_event, decode_post
+from whoknows.adapters.mattermost_events import Heard, decode_channel, decode_event, decode_post
 from whoknows.core.events import ChannelUpdated, PostCreated, PostDeleted, PostEdited, ReactionAdded, TeamUpdated, UserUpdated
 from whoknows.service.runtime import Runtime
 from whoknows.app.settings import load, manifest_path
@@ -39,7 +39,7 @@ def frame(event: str, post: Any, **data: Any) -> dict[str, Any]:
 def test_huge_message_and_code_blocks_decode_whole() -> None:
     huge = "word " * 20_000 + "```\nprint('x')\n```"
     assert decode_post(rest_post(message=huge), BOT) == [PostCreated("p1", CHANNEL, ALICE, huge, 5)]
-    assert decode_event(frame("posted", rest_post(message=huge)), BOT) == [PostCreated("p1", CHANNEL, ALICE, huge, 5)]
+    assert decode_event(frame("posted", rest_post(message=huge)), BOT) == [PostCreated("p1", CHANNEL, ALICE, huge, 5), Heard(CHANNEL, 5)]
 
 
 def test_attachments_only_post_is_an_empty_post() -> None:
@@ -58,7 +58,7 @@ def test_attachments_only_post_is_an_empty_post() -> None:
 ])
 def test_system_bot_unknown_and_incomplete_posts_are_not_expertise(post: dict[str, Any]) -> None:
     assert decode_post(post, BOT) == []
-    assert decode_event(frame("posted", post), BOT) == []
+    assert [d for d in decode_event(frame("posted", post), BOT) if not isinstance(d, Heard)] == []
 
 
 def test_wrong_types_count_as_missing() -> None:

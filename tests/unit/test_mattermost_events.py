@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from whoknows.adapters.mattermost_events import BotAdded, Hello, NeedUser, decode_event, decode_post
+from whoknows.adapters.mattermost_events import BotAdded, Decoded, Heard, Hello, NeedUser, decode_event, decode_post
 from whoknows.core.events import (
     ChannelMemberAdded,
     ChannelMemberRemoved,
@@ -29,12 +29,17 @@ def frames(event: str) -> list[dict[str, Any]]:
     return [f for f in FRAMES if f["event"] == event]
 
 
+def changes(frame: dict[str, Any]) -> list[Decoded]:
+    """What a frame changes: without the notes on how far its channel was heard (tested on their own below)."""
+    return [d for d in decode_event(frame, BOT) if not isinstance(d, Heard)]
+
+
 def test_hello_carries_the_connection_id() -> None:
     assert decode_event(frames("hello")[0], BOT) == [Hello("yhajpd13ofnuiyf5dd8z73zcdr")]
 
 
 def test_posted_question_and_reply() -> None:
-    question, reply = (decode_event(f, BOT) for f in frames("posted")[:2])
+    question, reply = (changes(f) for f in frames("posted")[:2])
     assert question == [PostCreated("kn9ciwuum38qtf1835k51id4ka", "zpd58jwbhf8itnp1dmhy6pasxh", "pwu1s45ghbbxddecjiwwnttrne",
                                     "how do I rotate the vault token?", 1795945958658, "")]
     assert isinstance(reply[0], PostCreated) and reply[0].root_id == "kn9ciwuum38qtf1835k51id4ka"
@@ -43,18 +48,30 @@ def test_posted_question_and_reply() -> None:
 def test_system_messages_and_direct_messages_are_never_indexed() -> None:
     rest = frames("posted")[2:]
     assert len(rest) == 5
-    assert all(decode_event(f, BOT) == [] for f in rest)
+    assert all(changes(f) == [] for f in rest)
 
 
 def test_edit_delete_and_reactions() -> None:
-    assert decode_event(frames("post_edited")[0], BOT) == [
+    assert changes(frames("post_edited")[0]) == [
         PostEdited("kn9ciwuum38qtf1835k51id4ka", "how do I rotate the vault root token?", 1795945958762)
     ]
     # Mattermost sends delete_at 0 in post_deleted: the deletion time is the update time.
-    assert decode_event(frames("post_deleted")[0], BOT) == [PostDeleted("ko36u8y3ajyupxyedaoaufnswc", 1795945958854)]
-    added, removed = decode_event(frames("reaction_added")[0], BOT), decode_event(frames("reaction_removed")[0], BOT)
+    assert changes(frames("post_deleted")[0]) == [PostDeleted("ko36u8y3ajyupxyedaoaufnswc", 1795945958854)]
+    added, removed = changes(frames("reaction_added")[0]), changes(frames("reaction_removed")[0])
     assert isinstance(added[0], ReactionAdded) and added[0].emoji_name == "white_check_mark"
     assert removed == [ReactionRemoved("ko36u8y3ajyupxyedaoaufnswc", "pwu1s45ghbbxddecjiwwnttrne", "white_check_mark")]
+
+
+def test_every_post_and_reaction_frame_says_how_far_its_channel_was_heard() -> None:
+    """The post's (or reaction's) update_at, last, after the change itself; bots' and system posts too."""
+    for kind in ("posted", "post_edited", "post_deleted", "reaction_added"):
+        for f in frames(kind):
+            decoded = decode_event(f, BOT)
+            obj = json.loads(f["data"]["post" if kind.startswith("post") else "reaction"])
+            if obj.get("channel_id") and f["data"].get("channel_type") not in ("D", "G"):
+                assert decoded[-1] == Heard(obj["channel_id"], obj.get("update_at") or obj["create_at"]), (kind, decoded)
+    question = decode_event(frames("posted")[0], BOT)
+    assert question[-1] == Heard("zpd58jwbhf8itnp1dmhy6pasxh", 1795945958658)
 
 
 def test_membership_changes() -> None:

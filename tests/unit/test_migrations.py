@@ -219,3 +219,33 @@ def test_a_folder_from_a_newer_whoknows_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(SchemaTooNew, match="newer than this whoknows knows"):
         ServiceState.in_folder(tmp_path)
+
+
+def _files(data: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(data)): p.read_bytes() for p in sorted(data.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("newer", [STATE_FILE, "service.sqlite"])
+def test_a_newer_folder_is_refused_before_anything_touches_it(tmp_path: Path, newer: str) -> None:
+    """Start-up's repair, `rebuild`'s wipe and every command that opens the folder refuse it first: not a byte changes, no
+    journal file appears, the clean-stop mark stays (an index the older code cannot read would have been wiped)."""
+    from click.testing import CliRunner
+
+    from whoknows.cli import main
+    from whoknows.service.repair import STOPPED_CLEANLY, prepare, wipe
+
+    v0_folder(tmp_path)
+    for name in (STATE_FILE, "service.sqlite"):
+        db = sqlite3.connect(tmp_path / name)
+        db.execute(f"PRAGMA user_version = {(len(CONVERSATION_MIGRATIONS) if name == STATE_FILE else len(SERVICE_MIGRATIONS)) + (name == newer)}")
+        db.close()
+    (tmp_path / STOPPED_CLEANLY).touch()
+    before = _files(tmp_path)
+    for step in (prepare, wipe):
+        with pytest.raises(SchemaTooNew, match=newer):
+            step(tmp_path)
+    for args in (["ask", "kafka"], ["forget", "bob"], ["import", str(tmp_path / "nothing.jsonl")]):
+        result = CliRunner().invoke(main, ["--data", str(tmp_path), *args])
+        assert result.exit_code == 2 and "newer than this whoknows knows" in result.output, (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+    assert _files(tmp_path) == before

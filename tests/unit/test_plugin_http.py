@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from whoknows.adapters import plugin_http
 from whoknows.adapters.mattermost_events import Decoded
-from whoknows.adapters.plugin_link import PluginCommand, PluginConfig
+from whoknows.adapters.plugin_link import Numbered, PluginCommand, PluginConfig
 from whoknows.app.settings import load, manifest_path
 from whoknows.errors import StartupError
 from whoknows.service.plugin import console_sources
@@ -24,7 +24,7 @@ MANIFEST: dict[str, Any] = json.loads(manifest_path().read_text())
 
 class Calls:
     def __init__(self) -> None:
-        self.events: list[Decoded] = []
+        self.events: list[Decoded | Numbered] = []
         self.commands: list[PluginCommand] = []
         self.actions: list[dict[str, Any]] = []
         self.configs: list[PluginConfig] = []
@@ -36,7 +36,7 @@ class Calls:
         def check(settings: Mapping[str, Any]) -> str | None:
             return "CardPeople must be at least 1" if settings.get("CardPeople") == 0 else None
 
-        async def events(decoded: list[Decoded]) -> None:
+        async def events(decoded: list[Decoded | Numbered]) -> None:
             self.events.extend(decoded)
 
         async def command(cmd: PluginCommand) -> dict[str, Any]:

@@ -13,10 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from whoknows.adapters.mattermost_events import BotAdded, NeedChannel, NeedUser, decode_event
+from whoknows.adapters.mattermost_events import BotAdded, Decoded, Heard, NeedChannel, NeedUser, decode_event
 from whoknows.adapters.plugin_link import (
     KINDS,
     BadPayload,
+    Numbered,
     PluginCommand,
     PluginConfig,
     decode_command,
@@ -56,6 +57,11 @@ CHANNEL = '{"kind":"channel","at":1796179183895,"channel_type":"O","channel":{"i
 USER = '{"kind":"user","at":1796179184022,"user":{"id":"79kiinzi77yzf83dgrg91tf1be","create_at":1796179183927,"update_at":1796179183927,"delete_at":0,"username":"erin","auth_data":"","auth_service":"","email":"","nickname":"","first_name":"Erin","last_name":"Ng","position":"","roles":"system_user","locale":"en","timezone":{"automaticTimezone":"","manualTimezone":"","useAutomaticTimezone":"true"},"disable_welcome_email":false}}'
 
 
+def changes(decoded: list[Decoded | Numbered] | BadPayload) -> list[Decoded | Numbered] | BadPayload:
+    """What a payload changes: without the notes on how far a channel was heard (tested on their own below)."""
+    return decoded if isinstance(decoded, BadPayload) else [d for d in decoded if not isinstance(d, Heard)]
+
+
 def payload(recorded: str, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(recorded)
     body.update(changes)
@@ -64,23 +70,41 @@ def payload(recorded: str, **changes: Any) -> dict[str, Any]:
 
 def test_a_question_becomes_the_post_the_websocket_would_make() -> None:
     events = decode_payload(POSTED, BOT)
-    assert events == [PostCreated(QUESTION, ENGINEERING, ALICE, "How do I rotate the postgres password?", 1796179183657)]
+    assert changes(events) == [PostCreated(QUESTION, ENGINEERING, ALICE, "How do I rotate the postgres password?", 1796179183657)]
     frame = {"event": "posted", "data": {"post": json.dumps(json.loads(POSTED)["post"]), "channel_type": "O"}}
     assert decode_event(frame, BOT) == events, "one event path: the plugin and the websocket agree"
 
 
 def test_a_reply_keeps_its_thread() -> None:
-    decoded = decode_payload(POSTED_REPLY, BOT)
+    decoded = changes(decode_payload(POSTED_REPLY, BOT))
     assert isinstance(decoded, list) and len(decoded) == 1
     reply = decoded[0]
     assert isinstance(reply, PostCreated) and reply.root_id == QUESTION and reply.message == "Use pg_rotate"
 
 
 def test_edit_delete_and_reactions() -> None:
-    assert decode_payload(EDITED, BOT) == [PostEdited(QUESTION, "How do I rotate the replication password?", 1796179183728)]
-    assert decode_payload(DELETED, BOT) == [PostDeleted(REPLY, 1796179183760)]
-    assert decode_payload(REACTION_ADDED, BOT) == [ReactionAdded(QUESTION, ALICE, "bulb", 1796179183744)]
-    assert decode_payload(REACTION_REMOVED, BOT) == [ReactionRemoved(QUESTION, ALICE, "bulb")]
+    assert changes(decode_payload(EDITED, BOT)) == [PostEdited(QUESTION, "How do I rotate the replication password?", 1796179183728)]
+    assert changes(decode_payload(DELETED, BOT)) == [PostDeleted(REPLY, 1796179183760)]
+    assert changes(decode_payload(REACTION_ADDED, BOT)) == [ReactionAdded(QUESTION, ALICE, "bulb", 1796179183744)]
+    assert decode_payload(REACTION_REMOVED, BOT) == [ReactionRemoved(QUESTION, ALICE, "bulb")]  # no channel: not heard
+
+
+def test_each_change_says_how_far_its_channel_was_heard_by_the_servers_own_clock() -> None:
+    """The post's update_at (what a catch-up's `since` compares), never the plugin's send time; a deletion's copy of the
+    post is from before the delete, so it moves nothing forward; bots' and system posts count too."""
+    assert decode_payload(POSTED, BOT)[-1] == Heard(ENGINEERING, 1796179183657)  # type: ignore[index]
+    assert decode_payload(EDITED, BOT)[-1] == Heard(ENGINEERING, 1796179183728)  # type: ignore[index]
+    assert decode_payload(DELETED, BOT)[-1] == Heard(ENGINEERING, 1796179183704)  # type: ignore[index]
+    assert decode_payload(REACTION_ADDED, BOT)[-1] == Heard(ENGINEERING, 1796179183744)  # type: ignore[index]
+    assert decode_payload(POSTED_SYSTEM, BOT) == [Heard(PRIVATE, 1796179183830)]
+
+
+def test_numbered_events_say_which_of_the_plugins_stream_they_are() -> None:
+    numbered = decode_payload(payload(POSTED, seq=7, boot="b1"), BOT)
+    assert isinstance(numbered, list) and numbered[0] == Numbered("b1", 7) and changes(numbered[1:]) == changes(decode_payload(POSTED, BOT))
+    assert decode_payload(payload(POSTED_SYSTEM, seq=8, boot="b1"), BOT) == [Numbered("b1", 8), Heard(PRIVATE, 1796179183830)]
+    for odd in ({"seq": "7", "boot": "b1"}, {"seq": 0, "boot": "b1"}, {"seq": True, "boot": "b1"}, {"seq": 7}, {"seq": 7, "boot": 3}):
+        assert not any(isinstance(d, Numbered) for d in decode_payload(payload(POSTED, **odd), BOT))  # type: ignore[union-attr]
 
 
 def test_the_bot_added_to_a_private_channel_starts_its_backfill() -> None:
@@ -91,9 +115,9 @@ def test_the_bot_added_to_a_private_channel_starts_its_backfill() -> None:
 
 
 def test_system_messages_and_the_bots_own_posts_are_not_expertise() -> None:
-    assert decode_payload(POSTED_SYSTEM, BOT) == []
+    assert changes(decode_payload(POSTED_SYSTEM, BOT)) == []
     own = payload(POSTED, post={**json.loads(POSTED)["post"], "user_id": BOT})
-    assert decode_payload(own, BOT) == []
+    assert changes(decode_payload(own, BOT)) == []
 
 
 @pytest.mark.parametrize("kind", ["D", "G"])

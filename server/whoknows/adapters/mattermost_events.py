@@ -1,8 +1,8 @@
 """Mattermost JSON (websocket events, REST posts, users, channels) decoded into core events. Pure.
 
 Besides core events, decoding yields a few adapter notes the runtime acts on (a channel or person to
-look up, a channel the bot was just added to). Direct and group messages, system messages, the bot's
-own posts and other bots' posts never become expertise.
+look up, a channel the bot was just added to, how far a channel's posts have been heard). Direct and group
+messages, system messages, the bot's own posts and other bots' posts never become expertise.
 """
 
 from __future__ import annotations
@@ -63,7 +63,17 @@ class Hello:
     connection_id: str
 
 
-Note: TypeAlias = NeedChannel | NeedUser | BotAdded | BotJoinedTeam | Hello
+@dataclass(frozen=True, slots=True)
+class Heard:
+    """A live change to a channel's posts, which Mattermost stamped `at` (the post's update_at; for a reaction, the
+    reaction's, never later than the post's). It follows the change's own events, bots' and system posts included:
+    once they are applied, the channel's catch-up need not read up to `at` again."""
+
+    channel_id: str
+    at: int
+
+
+Note: TypeAlias = NeedChannel | NeedUser | BotAdded | BotJoinedTeam | Hello | Heard
 Decoded: TypeAlias = Event | Note
 
 
@@ -155,6 +165,24 @@ def decode_user(user: JSON) -> UserUpdated:
     )
 
 
+def _post_change(kind: str, post: JSON, bot_id: str) -> list[Decoded]:
+    post_id = _str(post.get("id"))
+    if kind == "posted":
+        created = _created(post, bot_id)
+        return [created] if created is not None else []
+    if kind == "post_edited":
+        if not post_id or post.get("type"):
+            return []
+        return [PostEdited(post_id, _str(post.get("message")), _int(post.get("edit_at")) or _int(post.get("update_at")))]
+    return [PostDeleted(post_id, _int(post.get("delete_at")) or _int(post.get("update_at")))] if post_id else []
+
+
+def _heard(obj: JSON) -> list[Decoded]:
+    """The Heard note of a post or reaction that names its channel and its update time."""
+    channel_id, at = _str(obj.get("channel_id")), _int(obj.get("update_at")) or _int(obj.get("create_at"))
+    return [Heard(channel_id, at)] if channel_id and at > 0 else []
+
+
 def decode_event(frame: object, bot_id: str) -> list[Decoded]:
     """One websocket frame -> what it means for whoknows (usually zero or one event).
 
@@ -166,28 +194,19 @@ def decode_event(frame: object, bot_id: str) -> list[Decoded]:
     match kind:
         case "hello":
             return [Hello(_str(data.get("connection_id")))]
-        case "posted":
+        case "posted" | "post_edited" | "post_deleted":
             if _str(data.get("channel_type")) in _NOT_INDEXED:
                 return []
-            created = _created(_obj(data.get("post")), bot_id)
-            return [created] if created is not None else []
-        case "post_edited":
             post = _obj(data.get("post"))
-            if not _str(post.get("id")) or post.get("type"):
-                return []
-            return [PostEdited(_str(post.get("id")), _str(post.get("message")), _int(post.get("edit_at")) or _int(post.get("update_at")))]
-        case "post_deleted":
-            post = _obj(data.get("post"))
-            if not _str(post.get("id")):
-                return []
-            return [PostDeleted(_str(post.get("id")), _int(post.get("delete_at")) or _int(post.get("update_at")))]
+            return [*_post_change(kind, post, bot_id), *_heard(post)]
         case "reaction_added":
-            added = _reaction_added(_obj(data.get("reaction")))
-            return [added] if added is not None else []
+            r = _obj(data.get("reaction"))
+            added = _reaction_added(r)
+            return [added, *_heard(r)] if added is not None else []
         case "reaction_removed":
             r = _obj(data.get("reaction"))
             post_id, user_id, emoji = _str(r.get("post_id")), _str(r.get("user_id")), _str(r.get("emoji_name"))
-            return [ReactionRemoved(post_id, user_id, emoji)] if post_id and user_id and emoji else []
+            return [ReactionRemoved(post_id, user_id, emoji), *_heard(r)] if post_id and user_id and emoji else []
         case "user_added":
             channel_id = _str(broadcast.get("channel_id")) or _str(data.get("channel_id"))
             user_id = _str(data.get("user_id"))
@@ -224,4 +243,4 @@ def decode_event(frame: object, bot_id: str) -> list[Decoded]:
             return []
 
 
-__all__ = ["BotAdded", "BotJoinedTeam", "Decoded", "Hello", "NeedChannel", "NeedUser", "Note", "decode_channel", "decode_event", "decode_post", "decode_team", "decode_user"]
+__all__ = ["BotAdded", "BotJoinedTeam", "Decoded", "Heard", "Hello", "NeedChannel", "NeedUser", "Note", "decode_channel", "decode_event", "decode_post", "decode_team", "decode_user"]

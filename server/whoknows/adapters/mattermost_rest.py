@@ -10,6 +10,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
+from urllib.parse import quote
 
 import httpx
 
@@ -20,6 +21,9 @@ from .retry import MAX_ATTEMPTS, backoff_delay, retryable
 log = logging.getLogger("whoknows.rest")
 JSON: TypeAlias = dict[str, Any]
 PAGE = 200
+SINCE_LIMIT = 1000
+"""The most changed posts Mattermost puts in one `since` answer for a channel (its store's LIMIT, in no set order):
+an answer that holds this many may have left some out."""
 
 
 class MattermostError(ChatError):
@@ -81,6 +85,16 @@ class MattermostRest:
 
     async def users(self, user_ids: Sequence[str]) -> list[JSON]:
         result: list[JSON] = await self.call("POST", "/users/ids", list(user_ids)) if user_ids else []
+        return result
+
+    async def user_by_username(self, username: str) -> JSON | None:
+        """The person with this username, or None when the server knows nobody by it."""
+        response = await self._send("GET", f"/users/username/{quote(username, safe='')}")
+        if response.status_code in (400, 403, 404):
+            return None
+        if response.is_error:
+            raise MattermostError("GET", "/users/username", response.status_code, response.text)
+        result: JSON = response.json()
         return result
 
     async def my_teams(self) -> list[JSON]:
@@ -158,7 +172,8 @@ class MattermostRest:
         return result
 
     async def posts_since(self, channel_id: str, since: int) -> JSON:
-        """Posts created, edited or deleted after `since` (ms), deleted ones included."""
+        """Posts created, edited or deleted after `since` (ms), deleted ones included: at most SINCE_LIMIT of them, in no
+        set order (plus the roots of changed replies), so a fuller answer is not the whole story."""
         result: JSON = await self.call("GET", f"/channels/{channel_id}/posts", params={"since": since})
         return result
 

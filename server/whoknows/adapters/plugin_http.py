@@ -19,8 +19,8 @@ from aiohttp import web
 from .. import messages
 from .http import Server, answer_action, json_object
 from .mattermost_events import Decoded
-from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, PluginCommand, PluginConfig, decode_command, decode_config, \
-    decode_payload, verify_secret
+from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, Numbered, PluginCommand, PluginConfig, decode_command, \
+    decode_config, decode_payload, verify_secret
 
 log = logging.getLogger("whoknows.plugin")
 JSON = dict[str, Any]
@@ -37,7 +37,7 @@ class PluginEndpoints:
     config: Callable[[PluginConfig], Awaitable[None]]
     check: Callable[[Mapping[str, Any]], str | None]
     """The settings an admin is saving -> None, or why they are refused (naming the System Console setting)."""
-    events: Callable[[list[Decoded]], Awaitable[None]]
+    events: Callable[[list[Decoded | Numbered]], Awaitable[None]]
     command: Callable[[PluginCommand], Awaitable[JSON]]
     action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
 

@@ -32,6 +32,15 @@ _FRAMES = {
 
 
 @dataclass(frozen=True, slots=True)
+class Numbered:
+    """Which event of the plugin's stream this is (LINK.md, Events): `seq` counts from 1 within one `boot`, so a number
+    that does not follow the last one seen means events were missed."""
+
+    boot: str
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class BadPayload:
     """A request body the plugin would never send; the reason is for the log (answer 400)."""
 
@@ -85,12 +94,23 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def decode_payload(body: bytes | str | Mapping[str, Any], bot_id: str) -> list[Decoded] | BadPayload:
-    """One hook payload -> what it means for whoknows: the events (and notes) the websocket decoder makes of the same
-    object; [] for what is not indexed (a direct or group message, a system message, a bot's post)."""
+def decode_payload(body: bytes | str | Mapping[str, Any], bot_id: str) -> list[Decoded | Numbered] | BadPayload:
+    """One hook payload -> what it means for whoknows: its number first (when the plugin sent one), then the events (and
+    notes) the websocket decoder makes of the same object; none for what is not indexed (a direct or group message, a
+    system message, a bot's post)."""
     payload = _object(body)
     if isinstance(payload, BadPayload):
         return payload
+    decoded = _decode(payload, bot_id)
+    if isinstance(decoded, BadPayload):
+        return decoded
+    seq, boot = payload.get("seq"), _text(payload.get("boot"))
+    if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0 and boot:
+        return [Numbered(boot, seq), *decoded]
+    return list(decoded)
+
+
+def _decode(payload: dict[str, Any], bot_id: str) -> list[Decoded] | BadPayload:
     kind = payload.get("kind")
     if kind not in KINDS:
         return BadPayload(f"unknown kind {kind!r}")
@@ -167,6 +187,6 @@ def setting_texts(settings: Mapping[str, Any]) -> dict[str, str]:
 
 
 __all__ = [
-    "KINDS", "SECRET_HEADER", "USER_HEADER", "BadPayload", "PluginCommand", "PluginConfig", "decode_command",
+    "KINDS", "SECRET_HEADER", "USER_HEADER", "BadPayload", "Numbered", "PluginCommand", "PluginConfig", "decode_command",
     "decode_config", "decode_payload", "setting_texts", "verify_secret",
 ]

@@ -41,6 +41,10 @@ class Chat(Protocol):
 
     async def upload_file(self, channel_id: str, name: str, content: bytes, mime: str) -> str: ...
 
+    async def user_by_username(self, username: str) -> JSON | None:
+        """The person with this username ({"id", "username", ...}), or None when the server knows nobody by it."""
+        ...
+
 
 class Permissions(Protocol):
     """Who may read and change what, as the chat server says (app.access.ReadableChannels)."""

@@ -123,7 +123,7 @@ async def person_card(svc: Services, username: str | None, caller: str) -> str:
     conv = svc.store.conversation
     if username is None:
         await svc.feed.introduce(caller)  # someone who never posted is known by name too
-    user_id = caller if username is None else conv.user_by_name(username)
+    user_id = caller if username is None else conv.user_by_name(username) or await _introduce_by_name(svc, username)
     if user_id is None:
         raise UserError(messages.unknown_person(username or ""))
     person = conv.people([user_id])[user_id]
@@ -139,6 +139,16 @@ async def person_card(svc: Services, username: str | None, caller: str) -> str:
     if username is None and person.opted_out:
         return messages.you_are_opted_out(svc.settings.command_trigger, svc.settings.opted_out_by_default) + "\n\n" + card
     return card
+
+
+async def _introduce_by_name(svc: Services, username: str) -> str | None:
+    """Someone never heard of here (joined while whoknows was away, never posted since): asked of the server by name and
+    introduced, so they are found and shown by name like everyone else. None: the server knows nobody by that name."""
+    found = await svc.chat.user_by_username(username)
+    if not found or not isinstance(found.get("id"), str):
+        return None
+    await svc.feed.introduce(found["id"])
+    return svc.store.conversation.user_by_name(username) and str(found["id"])
 
 
 async def opt(svc: Services, user_id: str, out: bool) -> str:

@@ -14,8 +14,11 @@ from ..core.events import ChannelUpdated, PostCreated
 from ..core.questions import is_question
 from ..core.ranking import Expert
 from .ports import Services
+from .posting import reply_once
 
 log = logging.getLogger("whoknows.suggestions")
+PROP_SUGGESTION = "whoknows_suggestion"
+"""The idempotency key of a suggestion in a thread: the question's post id (one suggestion per question)."""
 MAX_PEOPLE = 3
 DAY_MS = 24 * 3600 * 1000
 MINUTE_MS = 60_000
@@ -102,7 +105,7 @@ async def _suggest(svc: Services, post: PostCreated) -> None:
         return
     text, chosen = note
     if s.suggestion_mode == "thread":
-        await svc.chat.create_post(post.channel_id, text, root_id=post.post_id)
+        await reply_once(svc, post.channel_id, text, root_id=post.post_id, prop=PROP_SUGGESTION, value=post.post_id)
     else:
         await svc.chat.ephemeral(post.user_id, post.channel_id, text, root_id=post.post_id)
     state.mark(f"channel:{post.channel_id}", now)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class SchemaTooNew(Exception):
@@ -49,9 +50,7 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration], *, name: st
         raise ValueError(f"{name}: migrations must be numbered 1, 2, 3, ...")
     latest = len(migrations)
     current = version_of(db)
-    if current > latest:
-        raise SchemaTooNew(f"{name} has schema version {current}, newer than this whoknows knows ({latest}); "
-                           "run the whoknows that wrote it, or a newer one")
+    _refuse_newer(current, latest, name)
     for migration in migrations[current:]:
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -65,4 +64,28 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration], *, name: st
     return latest
 
 
-__all__ = ["Migration", "SchemaTooNew", "columns", "migrate", "script", "version_of"]
+def _refuse_newer(current: int, latest: int, name: str) -> None:
+    if current > latest:
+        raise SchemaTooNew(f"{name} has schema version {current}, newer than this whoknows knows ({latest}); it was left "
+                           "as it is: run the whoknows that wrote it, or a newer one")
+
+
+def refuse_newer(path: Path, migrations: Sequence[Migration], *, name: str) -> None:
+    """SchemaTooNew when the file at `path` was written by a newer whoknows; checked before anything opens it to write
+    (opening alone may switch its journal mode). Reads without writing: no journal file is created, nothing changes."""
+    if not path.is_file():
+        return
+    # `immutable` reads the file as it lies, without the -wal/-shm files a read-only open would leave behind; a -wal
+    # file present (a crash) may hold the latest version bump, so then read through it.
+    crashed = path.with_name(path.name + "-wal").exists()
+    db = sqlite3.connect(path.resolve().as_uri() + ("?mode=ro" if crashed else "?immutable=1"), uri=True)
+    try:
+        current = version_of(db)
+    except sqlite3.DatabaseError:
+        return  # not a database: opening it says so
+    finally:
+        db.close()
+    _refuse_newer(current, len(migrations), name)
+
+
+__all__ = ["Migration", "SchemaTooNew", "columns", "migrate", "refuse_newer", "script", "version_of"]

@@ -175,11 +175,15 @@ def _decay(at: int, now: int, half_life_ms: float) -> float:
     return math.exp2(-max(0, now - at) / half_life_ms)
 
 
-def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str, Sequence[PostFacts]], now: int, w: Weights) -> dict[str, _Tally]:
-    """Document voting over the matching posts, then conversation-level credit for matching threads."""
+def _knowledge(matched: Sequence[tuple[PostFacts, float]], threads: Mapping[str, Sequence[PostFacts]], now: int, w: Weights,
+               excluded: Collection[str] = ()) -> dict[str, _Tally]:
+    """Document voting over the matching posts, then conversation-level credit for matching threads. Scores are relative
+    to the best match by someone who may be named: the question just asked matches itself best, and must not shrink
+    every answer (a suggestion's confidence is absolute)."""
     if not matched:
         return {}
-    top = max(score for _, score in matched) or 1.0
+    named = [score for post, score in matched if post.user_id not in excluded]
+    top = max(named or [score for _, score in matched]) or 1.0
     half_life = w.evidence_half_life_days * DAY_MS
     kind_weight = {"answer": w.answer, "reply": w.own_thread_reply, "question": w.question, "post": w.statement}
     tallies: dict[str, _Tally] = {}
@@ -237,7 +241,7 @@ def rank(
 ) -> list[Expert]:
     """Ranks people for the matched posts (post, retrieval score) and the replies of their threads."""
     w = weights
-    tallies = _knowledge(matched, threads, now, w)
+    tallies = _knowledge(matched, threads, now, w, frozenset(exclude))
     room: dict[str, float] = {}
     if w.room > 0:
         for user_id, at in ctx.room[: w.room_posts]:

@@ -1,5 +1,11 @@
 """Discovery and live events: which channels the bot sees and indexes, the websocket's frames decoded into
-core events and submitted to the one writer, and the backfill of channels as they are found."""
+core events and submitted to the one writer, and the backfill of channels as they are found.
+
+Live events move the same per-channel checkpoints as the catch-up (a `Checkpointed` after the change's events, saved
+once they are searchable), so a restart does not read again what was heard live. Only in a channel that `follows`
+the stream: caught up in this run, with no gap in the stream since (a gap, a plugin restart: `lost`, until the
+channel is caught up again).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ from ..adapters.mattermost_ws import Frame
 from ..app.ports import Permissions, Presence
 from ..app.settings import Settings
 from ..core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, PostCreated, UserUpdated
-from ..storage.state import ServiceState
-from .backfill import Backfill
+from ..storage.state import Checkpoint, ServiceState
+from .backfill import Backfill, Checkpointed
 from .writer import Live, Writer
 
 log = logging.getLogger("whoknows.runtime")
@@ -33,6 +39,10 @@ class LiveEvents:
         self.spawn = spawn
         self.on_team: Callable[[str, str], Coroutine[Any, Any, None]] | None = None
         """Bot mode: what to do first on a team the bot joined while running (register the command there)."""
+        self.follows: dict[str, Checkpoint] = {}
+        """Channels whose checkpoint follows the live stream -> that checkpoint as last queued."""
+        self._epoch = 0
+        """Bumped by `lost`: a catch-up that began before the stream had a gap does not make its channel follow it."""
 
     async def on_frame(self, frame: Frame) -> None:
         try:
@@ -47,6 +57,8 @@ class LiveEvents:
         match item:
             case mme.Hello():
                 return
+            case mme.Heard(channel_id=cid, at=at):
+                await self._heard(cid, at)
             case mme.BotJoinedTeam(team_id=team_id):
                 await self.join_team(team_id)
             case mme.NeedUser(user_id=user_id):
@@ -75,14 +87,28 @@ class LiveEvents:
             case _:
                 await submit([item])
 
+    async def _heard(self, channel_id: str, at: int) -> None:
+        """The channel's changes up to `at` are queued: its checkpoint may follow, saved once they are searchable."""
+        cp = self.follows.get(channel_id)
+        if cp is None or at <= cp.since or channel_id not in self.presence.indexed:
+            return
+        self.follows[channel_id] = cp = Checkpoint(at, cp.history_before, True)
+        await self.writer.submit([Checkpointed(channel_id, cp)])
+
+    def lost(self) -> None:
+        """Some live events may have been missed: no checkpoint follows the stream until its channel is caught up."""
+        self.follows.clear()
+        self._epoch += 1
+
     async def learn_channel(self, channel: ChannelUpdated) -> None:
         p = self.presence
         p.channels[channel.channel_id] = channel
         self.permissions.forget()
         if channel.type in ("O", "P") and channel.team_id in p.teams and self.settings.indexes(channel.channel_id, channel.name):
             p.indexed.add(channel.channel_id)
-        else:
+        else:  # and if it comes back, what was said meanwhile is read by its catch-up, not skipped by live events
             p.indexed.discard(channel.channel_id)
+            self.follows.pop(channel.channel_id, None)
         await self.writer.submit([channel])
 
     async def join_team(self, team_id: str) -> None:
@@ -128,13 +154,25 @@ class LiveEvents:
     async def backfill_one(self, channel_id: str) -> None:
         p = self.presence
         label = f"~{p.channels[channel_id].name}" if channel_id in p.channels else channel_id
+        epoch = self._epoch
+        backfill = Backfill(self.rest, self.state, self.writer.submit, p.bot_id, kept=self.kept_posts,
+                            live_since=lambda cid: cp.since if (cp := self.follows.get(cid)) is not None else 0)
         try:
-            await Backfill(self.rest, self.state, self.writer.submit, p.bot_id).channel(channel_id, label)
+            await backfill.channel(channel_id, label)
         except Exception:
             log.exception("error %s: backfill of %s stopped; it resumes at the next start", uuid.uuid4().hex[:8], label)
+            return
+        if backfill.checkpoint is not None and epoch == self._epoch:
+            self.follows[channel_id] = backfill.checkpoint
+
+    def kept_posts(self, channel_id: str) -> set[str]:
+        """The ids of the posts of a channel in the local store."""
+        rows = self.writer.store.conversation.db.execute("SELECT post_id FROM posts WHERE channel_id=?", (channel_id,))
+        return {str(r[0]) for r in rows}
 
     async def catch_up_all(self) -> None:
         """The websocket could not replay what we missed: read every channel's changes over REST."""
+        self.lost()
         self.spawn(self.initial_backfill())
 
 

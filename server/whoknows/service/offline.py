@@ -81,6 +81,9 @@ class KeptPosts:
     async def upload_file(self, channel_id: str, name: str, content: bytes, mime: str) -> str:
         return f"file{len(content)}"
 
+    async def user_by_username(self, username: str) -> JSON | None:
+        return None
+
 
 def offline_settings(env: Mapping[str, str] | None = None) -> Settings:
     """plugin.json's defaults, with a placeholder server (nothing is called)."""

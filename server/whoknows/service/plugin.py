@@ -4,7 +4,8 @@ Events from the hooks enter the same path as the websocket's frames (`LiveEvents
 call the same use cases as bot mode; the configuration pushed from the System Console becomes new `Settings`, checked
 by the same `settings.load`. Hooks are fire-and-forget and there are none for channel renames, profile edits or new
 teams, so a catch-up (teams, channels, people, then every indexed channel's changes since its checkpoint) runs after
-every configuration push (the plugin was (re)activated or the server restarted) and every `CATCH_UP_S`.
+every configuration push (the plugin was (re)activated or the server restarted), every `CATCH_UP_S`, and as soon as
+the events' numbers show one was missed. Live events move the checkpoints only while their numbers follow each other.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..adapters import mattermost_events as mme
 from ..adapters.mattermost_events import Decoded
 from ..adapters.mattermost_rest import MattermostError
 from ..adapters.plugin_http import PluginEndpoints
-from ..adapters.plugin_link import BadPayload, PluginCommand, PluginConfig, decode_config, setting_texts
+from ..adapters.plugin_link import BadPayload, Numbered, PluginCommand, PluginConfig, decode_config, setting_texts
 from ..adapters.mattermost_rest import MattermostRest
 from ..app import buttons, commands
 from ..app.access import ReadableChannels
@@ -69,6 +70,9 @@ class PluginLink:
         """How many configurations the plugin pushed (tests wait on it)."""
         self.caught_up = 0
         """How many catch-ups finished (tests wait on it)."""
+        self.gaps = 0
+        """How often the events' numbers showed missed events (for the log and the tests)."""
+        self._last: Numbered | None = None
         self._wake = asyncio.Event()
 
     @property
@@ -129,14 +133,32 @@ class PluginLink:
         for channel in list(rt.presence.channels.values()):  # the allow/deny lists may have changed
             await rt.live.learn_channel(channel)
         self.configured += 1
-        if catch_up:
+        if catch_up:  # (re)activated, or the server restarted: events may have been dropped meanwhile
+            rt.live.lost()
             self._wake.set()
 
     # -- events and commands --------------------------------------------------------------------------
 
-    async def events(self, decoded: Sequence[Decoded]) -> None:
+    async def events(self, decoded: Sequence[Decoded | Numbered]) -> None:
+        numbered = False
         for item in decoded:
-            await self.runtime.live.ingest(item)
+            if isinstance(item, Numbered):
+                self._follow(item)
+                numbered = True
+            elif isinstance(item, mme.Heard) and not numbered:
+                continue  # a plugin that does not number its events: a missed one could not be told, so never trusted
+            else:
+                await self.runtime.live.ingest(item)
+
+    def _follow(self, item: Numbered) -> None:
+        """A number that does not follow the last one (or a new activation): some events were missed."""
+        last, self._last = self._last, item
+        if last is None or (item.boot == last.boot and item.seq == last.seq + 1):
+            return  # the first one this run (what came before it is in the history the start reads after listening)
+        self.gaps += 1
+        log.info("events %s-%d missed before %d; catching up", last.boot, last.seq, item.seq)
+        self.runtime.live.lost()
+        self._wake.set()
 
     async def command(self, cmd: PluginCommand) -> dict[str, Any]:
         words = cmd.text.strip().split(None, 1)
@@ -169,6 +191,7 @@ class PluginLink:
         heard = await rt.live.discover_channels()
         for cid in [c for c in p.channels if c not in heard]:  # left, deleted, or private now without the bot
             p.indexed.discard(cid)
+            rt.live.follows.pop(cid, None)
         rt.readable.forget()
         await self._refresh_people()
         for cid in sorted(p.indexed):

@@ -22,7 +22,7 @@ from ..core.conversation import Conversation
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
 from ..storage.state import ServiceState
-from ..storage.store import STATE_FILE
+from ..storage.store import STATE_FILE, refuse_newer_folder
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -56,7 +56,8 @@ def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE) -> set[str]:
 
 
 def wipe(data: Path) -> None:
-    """Drops the index and every post known locally, and forgets the backfill cursors."""
+    """Drops the index and every post known locally, and forgets the backfill cursors (never in a newer folder)."""
+    refuse_newer_folder(data)
     for engine in ENGINES:
         shutil.rmtree(data / engine_folder(engine), ignore_errors=True)
     if (data / STATE_FILE).exists():
@@ -107,7 +108,9 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
 
 
 def prepare(data: Path, engine: str = DEFAULT_ENGINE) -> Outcome:
-    """Run before the store is opened: makes the index agree with the store, or wipes both."""
+    """Run before the store is opened: makes the index agree with the store, or wipes both. A folder written by a newer
+    whoknows is refused first (SchemaTooNew), untouched: not even its clean-stop mark is taken."""
+    refuse_newer_folder(data)
     clean = (data / STOPPED_CLEANLY).exists()
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
     if not (data / STATE_FILE).exists():

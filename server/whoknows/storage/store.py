@@ -10,10 +10,14 @@ from pathlib import Path
 
 from .. import messages
 from ..core.conversation import Conversation
+from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
 from ..core.engine import Engine
 from ..core.index import DEFAULT_ENGINE, ENGINES, PostIndex, engine_folder, index_exists, open_index
+from ..core.migrations import refuse_newer
 from ..core.pipeline import Pipeline
 from ..errors import UserError
+from . import state
+from .service_schema import MIGRATIONS as SERVICE_MIGRATIONS
 
 STATE_FILE = "state.sqlite"
 INDEX_DIR = engine_folder(DEFAULT_ENGINE)
@@ -36,6 +40,7 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     """Opens (or creates) the data folder; flushes pending index writes and closes on the way out.
     `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh."""
     engine = engine or default_engine()
+    refuse_newer_folder(data)
     if not create and not (data / STATE_FILE).is_file():
         raise UserError(messages.no_data(data))
     folder = data / engine_folder(engine)
@@ -52,6 +57,13 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     finally:
         index.close()
         conversation.close()
+
+
+def refuse_newer_folder(data: Path) -> None:
+    """SchemaTooNew (one line naming the file) when a data folder was written by a newer whoknows, checked before
+    anything in it is opened, repaired or wiped: an older whoknows leaves a newer folder exactly as it found it."""
+    refuse_newer(data / STATE_FILE, CONVERSATION_MIGRATIONS, name=f"the conversation store {data / STATE_FILE}")
+    refuse_newer(data / state.STATE_FILE, SERVICE_MIGRATIONS, name=f"the service state {data / state.STATE_FILE}")
 
 
 def default_engine() -> str:
