@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
+from conftest import SHARED, dev_data
 from whoknows.core.questions import examine, is_question
 from whoknows.datasets.stackexchange import html_to_text
 
@@ -43,16 +42,10 @@ def test_small_talk_statements_and_quoted_code_are_not_routed(text: str) -> None
     assert not is_question(text), examine(text)
 
 
-def _shared() -> Path:
-    return Path(os.environ.get("WHOKNOWS_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
-
-
 @pytest.mark.parametrize("site", ["cardano", "beer"])
 def test_labelled_dev_set(site: str) -> None:
     """Labels from the dev dumps: questions (title + body) should be routed, answers should not."""
-    posts = _shared() / "datasets" / "stackexchange" / site / "Posts.xml"
-    if not posts.is_file():
-        pytest.skip(f"dev data not present at {posts}")
+    posts = dev_data(SHARED / "datasets" / "stackexchange" / site / "Posts.xml")
     questions = accepted = answers = false_alarms = 0
     for _, row in ET.iterparse(posts):
         if row.tag != "row":

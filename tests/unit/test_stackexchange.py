@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
 import pytest
 
+from conftest import SHARED, dev_data
 from whoknows.datasets.stackexchange import (
     ConversionSummary,
     convert,
@@ -20,8 +20,6 @@ from whoknows.datasets.stackexchange import (
 )
 from whoknows.errors import UserError
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("WHOKNOWS_SHARED", REPO.parent / "shared"))
 SE_DATA = SHARED / "datasets" / "stackexchange"
 
 DAY = 86_400_000
@@ -255,9 +253,7 @@ def test_tags_times_and_window() -> None:
 
 @pytest.mark.parametrize("site", ["cardano", "beer"])
 def test_real_dump(site: str, tmp_path: Path) -> None:
-    dump = SE_DATA / site
-    if not (dump / "Posts.xml").is_file():
-        pytest.skip(f"{dump} is absent; set WHOKNOWS_SHARED to the shared folder to run this test")
+    dump = dev_data(SE_DATA / site / "Posts.xml").parent
     summary = convert(dump, tmp_path / "corpus.jsonl", tmp_path / "queries.jsonl")
     corpus = read_jsonl(tmp_path / "corpus.jsonl")
     queries = read_jsonl(tmp_path / "queries.jsonl")
