@@ -11,7 +11,8 @@ import pytest
 
 from whoknows.adapters import http, plugin_http
 from whoknows.adapters.mattermost_events import Decoded
-from whoknows.adapters.plugin_link import PluginCommand, PluginConfig
+
+from whoknows.adapters.plugin_link import Numbered, PluginCommand, PluginConfig
 
 SECRET = "s" * 43
 MALFORMED: list[tuple[str, bytes]] = [
@@ -35,7 +36,7 @@ class Handed:
     async def config(self, cfg: PluginConfig) -> None:
         self.calls.append(cfg)
 
-    async def events(self, decoded: list[Decoded]) -> None:
+    async def events(self, decoded: list[Decoded | Numbered]) -> None:
         self.calls.append(decoded)
 
 
