@@ -237,3 +237,13 @@ def digest_nothing(days: int) -> str:
 
 def digest_period(start: str, end: str) -> str:
     return f"{start} to {end}"
+
+
+def engine_too_slow(posts: int, enough: int, *, plugin: bool) -> str:
+    where = "System Console → Plugins → whoknows → Search engine" if plugin else "WHOKNOWS_INDEX_ENGINE=tantivy"
+    return (f"This workspace has {posts:,} posts: the Whoosh index answers slowly past about {enough:,}. "
+            f"Switch to tantivy ({where}); whoknows then reads the history again once.")
+
+
+def for_admins(text: str) -> str:
+    return f"**For admins:** {text}"

@@ -326,3 +326,48 @@ async def newer_release_folder_is_refused_untouched(mode: Mode, data: Path, newe
 
 __all__ = ["Mode", "long_absence_loses_nothing", "newer_release_folder_is_refused_untouched", "previous_release_folder_opens_with_nothing_lost",
            "restart_reads_nothing_heard_live", "someone_who_joined_while_away_is_named", "suggestion_survives_a_failed_write"]
+
+
+# -- 6. a deletion or an edit wins over batching ---------------------------------------------------------------------
+
+WIDE_BATCH_MS = 4000
+"""A batch window far longer than a /whoknows round trip: the answers below are given while the changes still wait."""
+
+
+async def heard(rt: Runtime, count: int) -> None:
+    """Waits until the service has heard `count` items in all (polled: hearing is not an applied batch)."""
+    async def reached() -> None:
+        while rt.writer.submitted < count:
+            await asyncio.sleep(0.005)
+    await asyncio.wait_for(reached(), 30.0)
+
+
+async def heard_deletion_is_never_shown(mode: Mode, make_channel: MakeChannel, data: Path) -> None:
+    ws = mode.workspace
+    room = make_channel(["alice", "bob", "whoknows"])
+    gone, old, new = word(), word(), word()
+    try:
+        async with mode.start(data) as rt:
+            doomed = await post(ws, "alice", room.id, f"the {gone} certificate rotation is scripted in ops/rotate.sh")
+            changed = await post(ws, "alice", room.id, f"the {old} exporter needs a restart after upgrades")
+            await until(rt, lambda: rt.store.conversation.has_post(doomed["id"]) and rt.store.conversation.has_post(changed["id"]))
+            await rt.drained()
+            assert doomed["id"] in card_text(await slash(ws, "bob", room.id, gone))  # found before: the checks below can fail
+            assert changed["id"] in card_text(await slash(ws, "bob", room.id, old))
+            rt.writer.batch_milliseconds = WIDE_BATCH_MS
+            before = rt.writer.submitted
+            with Api(ws.url, ws.user("alice").token) as alice:
+                alice.call("DELETE", f"/posts/{doomed['id']}")
+                alice.call("PUT", f"/posts/{changed['id']}/patch", {"message": f"the {new} exporter restarts by itself now"})
+            await heard(rt, before + 2)
+            assert rt.store.conversation.has_post(doomed["id"]), "the batch was applied already: this run proves nothing"
+            for topic, post_id in ((gone, doomed["id"]), (old, changed["id"])):
+                answer = card_text(await slash(ws, "bob", room.id, topic))
+                assert post_id not in answer, f"a card asked after the service heard the change still shows it:\n{answer}"
+            person = card_text(await slash(ws, "bob", room.id, "@alice"))
+            assert doomed["id"] not in person and gone not in person and old not in person, person
+            await rt.drained()
+            assert doomed["id"] not in card_text(await slash(ws, "bob", room.id, gone))
+            assert changed["id"] in card_text(await slash(ws, "bob", room.id, new))  # withheld only until applied
+    finally:
+        archive(ws, room.id)

@@ -51,3 +51,8 @@ async def test_a_folder_of_the_previous_release_opens_with_nothing_lost(plugin: 
 @pytest.mark.parametrize("newer", [STATE_FILE, SERVICE_FILE])
 async def test_a_folder_of_a_newer_release_is_refused_untouched(plugin: scenario.Mode, tmp_path: Path, newer: str) -> None:
     await scenario.newer_release_folder_is_refused_untouched(plugin, tmp_path, newer)
+
+
+async def test_a_heard_deletion_or_edit_is_never_shown_whatever_the_batch(plugin: scenario.Mode, make_channel: MakeChannel,
+                                                                         tmp_path: Path) -> None:
+    await scenario.heard_deletion_is_never_shown(plugin, make_channel, tmp_path)

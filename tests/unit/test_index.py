@@ -316,3 +316,33 @@ def test_no_post_from_the_future_of_now_shapes_its_thread(world: World) -> None:
     before_reply = days_ago(9) - 1
     assert world.names("vault tokens", now=before_reply) == ["hank"]
     assert sorted(world.names("vault tokens", now=NOW)) == ["bob", "hank"]
+
+
+def test_a_heard_deletion_or_edit_leaves_every_answer_before_it_is_applied(world: World) -> None:
+    world.ingest(
+        user("alice"),
+        user("bob"),
+        post("p1", "alice", "postgres replication lag on the replica"),
+        post("p2", "bob", "postgres replication slots filling the disk"),
+        reply("r1", "p1", "bob", "postgres replication lag went away after vacuum"),
+    )
+    assert sorted(world.names("postgres replication")) == ["alice", "bob"]
+
+    world.engine.withheld.hear(["p1", "r1"])  # heard, still queued: the store and the index hold them as they were
+
+    shown = [ev.post.post_id for e in world.ask("postgres replication").experts for ev in e.evidence]
+    assert shown and "p1" not in shown and "r1" not in shown
+    assert world.names("postgres replication") == ["bob"]
+    world.engine.withheld.applied(["p1"])
+    assert "alice" in world.names("postgres replication"), "released once applied"
+
+
+def test_withheld_counts_each_change_so_a_second_edit_keeps_the_post_out() -> None:
+    from whoknows.core.withheld import Withheld
+
+    withheld = Withheld()
+    withheld.hear(["p1", "p1"])
+    withheld.applied(["p1"])
+    assert "p1" in withheld
+    withheld.applied(["p1"])
+    assert "p1" not in withheld and len(withheld) == 0

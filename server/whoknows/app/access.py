@@ -8,7 +8,7 @@ Membership events clear a person's entry at once.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..clock import Clock
@@ -25,6 +25,8 @@ class Membership(Protocol):
     async def is_team_member(self, team_id: str, user_id: str) -> bool: ...
 
     async def channel_member(self, channel_id: str, user_id: str) -> dict[str, Any] | None: ...
+
+    async def users(self, user_ids: Sequence[str]) -> list[dict[str, Any]]: ...
 
 
 class ReadableChannels:
@@ -83,6 +85,10 @@ class ReadableChannels:
         member = await self.rest.channel_member(channel_id, user_id) or {}
         return "channel_admin" in str(member.get("roles", "")).split() or bool(member.get("scheme_admin"))
 
+    async def is_system_admin(self, user_id: str) -> bool:
+        found = await self.rest.users([user_id])
+        return bool(found) and "system_admin" in str(found[0].get("roles", "")).split()
+
 
 class TeamScoped:
     """The permission check narrowed to one team's channels (bot mode's slash command: the caller named in a request
@@ -101,3 +107,6 @@ class TeamScoped:
 
     def forget(self, user_id: str | None = None) -> None:
         self.inner.forget(user_id)
+
+    async def is_system_admin(self, user_id: str) -> bool:
+        return await self.inner.is_system_admin(user_id)

@@ -16,6 +16,7 @@ from .. import messages
 from ..core.query import MAX_INPUT_CHARS, clean_text, shortened
 from ..errors import UserError
 from .digests import DigestNow, Digests
+from .engine_advice import engine_advice
 from .learning import Learn, Learning
 from .ports import Services
 from .replies import AboutMe, AboutPerson, Ask, Attachments, ChannelSuggestions, OptIn, OptOut, channel_switch, opt, person_card, topic_card
@@ -104,8 +105,14 @@ def _learn(words: list[str], cleaned: str) -> Command | None:
 
 
 async def _help(r: Request, cmd: Help) -> Reply:
-    trigger = r.app.services.settings.command_trigger
-    return (messages.empty_topic(trigger) if cmd.empty else help_text(trigger)), []
+    svc = r.app.services
+    trigger = svc.settings.command_trigger
+    if cmd.empty:
+        return messages.empty_topic(trigger), []
+    advice = engine_advice(svc.settings, svc.store)
+    if advice is not None and await svc.permissions.is_system_admin(r.user_id):
+        return help_text(trigger) + "\n\n" + messages.for_admins(advice), []
+    return help_text(trigger), []
 
 
 async def _ask(r: Request, cmd: Ask) -> Reply:

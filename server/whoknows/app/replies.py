@@ -130,7 +130,7 @@ async def person_card(svc: Services, username: str | None, caller: str) -> str:
     if username is not None and (person.opted_out or person.is_bot or person.deactivated):
         raise UserError(messages.person_opted_out(username))
     readable = await svc.permissions.of(caller)
-    profile = known_for(conv, svc.store.index, user_id, readable)
+    profile = known_for(conv, svc.store.index, user_id, readable, withheld=svc.store.engine.withheld)
     now = svc.clock()
     channels = conv.channel_team([p.channel_id for p in profile.evidence])
     evidence = [evidence_view(post, channels, now, svc.settings.site_url) for post in profile.evidence]

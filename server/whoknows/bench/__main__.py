@@ -10,16 +10,23 @@ import json
 import random
 import os
 import shutil
+import time
+import dataclasses
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ..app.commands import UseCases
+from ..app.digests import Digests
+from ..app.learning import Learning
+from ..app.ports import Presence
 from ..clock import fixed_clock, wall_clock
 from ..core.index import DEFAULT_ENGINE, ENGINES, engine_folder
 from ..service.importer import import_export
 from ..service.offline import offline_services, offline_settings
 from ..storage.store import STATE_FILE, open_store
-from .live import measure_lag
+from .live import live_traffic
+from .production import production_permissions
 from .references import build_references, time_queries
 from .report import markdown, verdicts
 from .scenarios import Asked, callers, inline_suggestion, raw_search, retrievals, slash_command
@@ -37,6 +44,22 @@ def _folder_bytes(path: Path) -> int:
 
 def _ratio(a: float, b: float) -> float:
     return round(a / b, 2) if b else 0.0
+
+
+async def _time_requests(app: UseCases, topics: list[Asked], questions: list[Asked], rounds: int,
+                         now: int) -> tuple[Latencies, Latencies, int]:
+    """Each request through the service's own entry, on one event loop, as the service runs them."""
+    command, suggestion, suggested = Latencies(), Latencies(), 0
+    for a in topics:  # warm-up: templates, the OS page cache (the permission cache fills and expires as in production)
+        await slash_command(app, a)
+    for _ in range(rounds):
+        for a in topics:
+            started = time.perf_counter()
+            await slash_command(app, a)
+            command.samples.append(time.perf_counter() - started)
+        for a in questions:
+            suggested += suggestion.time(partial(inline_suggestion, app.services, a, now=now)) is not None
+    return command, suggestion, suggested
 
 
 def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_seconds: float, references: bool, reuse: bool,
@@ -65,23 +88,19 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
         now = summary.last_at + 60_000
         who = callers(store, 50, seed)
         topics = [Asked(p, who[i % len(who)], "") for i, p in enumerate(summary.phrases)]
-        questions = [Asked(q, who[(i * 7) % len(who)], f"{t.team}/{t.channel}") for i, (t, q) in
+        questions = [Asked(q, who[(i * 7) % len(who)], store.conversation.channel_named(t.team, t.channel) or "") for i, (t, q) in
                      enumerate((t, q) for t in summary.topics for q in t.queries)]
         sampler = random.Random(seed)
         topics = sampler.sample(topics, min(max_queries, len(topics)))
         questions = sampler.sample(questions, min(max_queries, len(questions)))
-        public = store.conversation.readable_channels(None)
-        svc = offline_services(store, fixed_clock(now), settings=offline_settings(BENCH_ENV))
-
-        command, suggestion = Latencies(), Latencies()
-        for a in topics:  # warm-up: caches, templates, OS page cache
-            slash_command(svc, a.text, a.caller, now=now)
-        suggested = 0
-        for _ in range(rounds):
-            for a in topics:
-                command.time(partial(slash_command, svc, a.text, a.caller, now=now))
-            for a in questions:
-                suggested += suggestion.time(partial(inline_suggestion, svc, a, public, now=now)) is not None
+        settings = offline_settings(BENCH_ENV)
+        presence = Presence(callback_url="http://127.0.0.1:8077")
+        permissions = production_permissions(store, presence, settings.readable_cache_seconds, wall_clock)
+        svc = dataclasses.replace(offline_services(store, fixed_clock(now), settings=settings, permissions=permissions),
+                                  presence=presence)
+        learning = Learning(svc)
+        app = UseCases(svc, learning, Digests(svc, learning))
+        command, suggestion, suggested = asyncio.run(_time_requests(app, topics, questions, rounds, now))
         result["command"], result["suggestion"] = command.figures(), suggestion.figures()
         result["suggested"] = f"{suggested // rounds}/{len(questions)}"
 
@@ -98,13 +117,17 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
         result["suggestion_overhead_ratio"] = _ratio(suggestion.figures()["p95_ms"], raw_s.figures()["p95_ms"])
 
         texts = [a.text for a in questions]
-        channels = sorted(public)
-        users = who
-        lag = asyncio.run(measure_lag(store, texts, channels, users, start_at=now, rate=100.0, seconds=live_seconds,
-                                      seed=seed, nonce=wall_clock() // 1000))
+        channels = sorted(store.conversation.readable_channels(None))
+        targets = [r[0] for r in store.conversation.db.execute("SELECT post_id FROM posts ORDER BY create_at DESC LIMIT 5000")]
+        moving = dataclasses.replace(svc, clock=lambda: now + (wall_clock() - started))
+        started = wall_clock()
+        live = asyncio.run(live_traffic(UseCases(moving, learning, Digests(moving, learning)), topics, texts, channels, who, targets,
+                                        start_at=now, seconds=live_seconds, seed=seed, nonce=wall_clock() // 1000))
         svc.state.close()
-        result["live"] = {"rate": 100, "seconds": live_seconds, "lag": lag.lag.figures(), "apply": lag.apply.figures(),
-                          "missing": lag.missing, "mean_batch": round(sum(lag.batch_sizes) / max(1, len(lag.batch_sizes)), 1)}
+        result["live"] = {"posts_per_s": 100, "reactions_per_s": 100, "seconds": live_seconds, "lag": live.lag.figures(),
+                          "missing": live.missing, "posts": live.posts, "reactions": live.reactions,
+                          "idle": live.idle.figures(), "loaded": live.loaded.figures(),
+                          "loaded_ratio": _ratio(live.loaded.figures()["p95_ms"], live.idle.figures()["p95_ms"])}
     result["rss_before_references_mb"] = peak_rss_mb()
     if references:
         build, engines = build_references(ws.path, out / f"refs-{label(posts)}-seed{seed}")
@@ -118,6 +141,9 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
             }
             reference.close()
         result["references"] = refs
+        tantivy = refs["engines"].get("tantivy")
+        if tantivy and tantivy["build_seconds"]:
+            result["import_share_of_reference"] = _ratio(result["import"]["posts_per_s"], build.posts / tantivy["build_seconds"])
     # The targets judge whoknows' own process: the reference indexes are not part of it.
     result["peak_rss_mb"] = result["rss_before_references_mb"]
     result["peak_rss_with_references_mb"] = peak_rss_mb()

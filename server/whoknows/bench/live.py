@@ -1,6 +1,11 @@
-"""Live ingestion lag: posts arrive at a steady rate, one task owns the pipeline and applies them the way
-Runtime._apply_loop does (at most `batch_events` or `batch_ms`, then flush), and a reader polls the
-index until each post's unique marker word is found: arrival -> searchable."""
+"""Live traffic through the service's own writer (`service.writer.Writer`, the one that owns the pipeline in
+production): posts and reactions arrive at a steady rate while people run `/whoknows`.
+
+Measured: post -> searchable (the clock starts when the post is made, before it is handed to the writer, and
+stops when the batch holding it is committed), and `/whoknows` latency from the moment a request arrives to
+its answer, first with no traffic (idle) and then while the traffic arrives (loaded). A request that has to
+wait for a batch being applied on the same event loop shows that wait in its latency.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +13,22 @@ import asyncio
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..core.events import PostCreated
-from ..core.questions import is_question
-from ..storage.store import Store
-from ..app.suggestions import DAY_MS
+from ..app import commands
+from ..core.events import Event, PostCreated, ReactionAdded, UserUpdated
+from ..service.writer import Writer
+from .scenarios import Asked
 from .timing import Latencies
-
-POLL_SECONDS = 0.01
 
 
 @dataclass
-class LagRun:
+class LiveRun:
     lag: Latencies = field(default_factory=Latencies)
-    apply: Latencies = field(default_factory=Latencies)
-    """Each batch: pipeline.apply + flush (the index commit and searcher refresh)."""
-    batch_sizes: list[int] = field(default_factory=list)
+    idle: Latencies = field(default_factory=Latencies)
+    loaded: Latencies = field(default_factory=Latencies)
+    posts: int = 0
+    reactions: int = 0
     missing: int = 0
 
 
@@ -36,102 +41,99 @@ def _marker(nonce: int, i: int) -> str:
     return "zqmark" + _letters(nonce, 6) + _letters(i, 7)
 
 
-async def measure_lag(
-    store: Store,
+async def _nobody(user_ids: Sequence[str]) -> list[UserUpdated]:
+    return []
+
+
+async def live_traffic(
+    app: commands.UseCases,
+    asked: Sequence[Asked],
     texts: Sequence[str],
     channels: Sequence[str],
     users: Sequence[str],
+    targets: Sequence[str],
     *,
     start_at: int,
-    rate: float = 100.0,
+    posts_per_s: float = 100.0,
+    reactions_per_s: float = 100.0,
+    reads_per_s: float = 10.0,
     seconds: float = 30.0,
-    batch_events: int = 200,
-    batch_ms: int = 100,
     seed: int = 7,
     nonce: int = 0,
-) -> LagRun:
-    """`nonce` makes post ids and markers new on every run (a re-used data folder already holds old ones)."""
+) -> LiveRun:
+    """`targets`: existing posts the reactions go to. `nonce` makes post ids and markers new on every run."""
+    svc = app.services
+    store, settings = svc.store, svc.settings
     rnd = random.Random(seed)
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[PostCreated] = asyncio.Queue()
-    arrived: dict[str, float] = {}
+    writer = Writer(store, svc.state, Path("."), batch_events=settings.batch_events, batch_milliseconds=settings.batch_milliseconds,
+                    lookup_users=_nobody, known_users=set(users))
+    made: dict[str, float] = {}
     searchable: dict[str, float] = {}
-    marker_of: dict[str, str] = {}
-    run = LagRun()
-    total = int(rate * seconds)
-    produced = asyncio.Event()
+    run = LiveRun()
+
+    def applied(events: Sequence[Event]) -> None:
+        now = loop.time()
+        for e in events:
+            if isinstance(e, PostCreated) and e.post_id in made and e.post_id not in searchable:
+                searchable[e.post_id] = now
+
+    writer.on_applied = applied
+    owner = asyncio.create_task(writer.run())
+
+    async def read(into: Latencies, duration: float) -> None:
+        t0, i = loop.time(), 0
+        while (due := t0 + i / reads_per_s) < t0 + duration:
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            a = asked[i % len(asked)]
+            await commands.command(app, {"text": a.text, "user_id": a.caller, "channel_id": ""})
+            into.samples.append(loop.time() - due)  # from the request's arrival: waiting for the loop counts
+            i += 1
 
     async def produce() -> None:
-        t0 = loop.time()
-        roots: list[tuple[str, str]] = []
-        for i in range(total):
-            delay = t0 + i / rate - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            marker = _marker(nonce, i)
-            channel = rnd.choice(channels)
-            root = ""
+        t0, roots = loop.time(), list[tuple[str, str]]()
+        total, step = int(posts_per_s * seconds), 1 / (posts_per_s + reactions_per_s)
+        n_posts = n_reactions = 0
+        while n_posts < total:
+            due = t0 + (n_posts + n_reactions) * step
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            if n_reactions * posts_per_s < n_posts * reactions_per_s:
+                target = rnd.choice(targets)
+                await writer.submit([ReactionAdded(target, rnd.choice(users), rnd.choice(("+1", "heart", "tada")), start_at + n_reactions)])
+                n_reactions += 1
+                continue
+            channel, root = rnd.choice(channels), ""
             if roots and rnd.random() < 0.6:  # most live posts are replies, as in the workspace
                 root, channel = rnd.choice(roots[-50:])
-            post = PostCreated(f"live{nonce}-{i:07d}", channel, rnd.choice(users), f"{rnd.choice(texts)} {marker}", start_at + i * 10, root)
+            post_id = f"live{nonce}-{n_posts:07d}"
+            made[post_id] = loop.time()  # the post exists from here: the lag clock starts before the writer sees it
+            post = PostCreated(post_id, channel, rnd.choice(users), f"{rnd.choice(texts)} {_marker(nonce, n_posts)}",
+                               start_at + n_posts * 10, root)
             if not root:
-                roots.append((post.post_id, channel))
-            (term,) = store.index.terms(marker)  # searched as the index analyses it (stemmed)
-            marker_of[post.post_id] = term
-            arrived[post.post_id] = loop.time()
-            queue.put_nowait(post)
-        produced.set()
+                roots.append((post_id, channel))
+            await writer.submit([post])
+            n_posts += 1
+        run.posts, run.reactions = n_posts, n_reactions
 
-    async def own_pipeline() -> None:
-        pipeline, conv = store.pipeline, store.conversation
-        while True:
-            batch = [await queue.get()]
-            deadline = loop.time() + batch_ms / 1000
-            while len(batch) < batch_events:
-                try:
-                    batch.append(await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time())))
-                except TimeoutError:
-                    break
-            started = loop.time()
-            pipeline.apply(batch)
-            pipeline.flush()
-            # Runtime._apply then decides, per live root post, whether it gets an inline suggestion.
-            for post in batch:
-                if not post.root_id:
-                    conv.channel_posts_since(post.channel_id, post.create_at - DAY_MS)
-                    is_question(post.message)
-            run.apply.samples.append(loop.time() - started)
-            run.batch_sizes.append(len(batch))
-
-    async def poll() -> None:
-        while True:
-            waiting = [m for pid, m in marker_of.items() if pid not in searchable]
-            if waiting:
-                now = loop.time()
-                for hit in store.index.search(waiting, limit=len(waiting)):
-                    if hit.post_id not in searchable:
-                        searchable[hit.post_id] = now
-            elif produced.is_set():
-                return
-            await asyncio.sleep(POLL_SECONDS)
-
-    owner = asyncio.create_task(own_pipeline())
-    reader = asyncio.create_task(poll())
     try:
-        await produce()
-        await asyncio.wait_for(reader, timeout=60)
-    except TimeoutError:
-        pass
+        await read(run.idle, min(seconds, 10.0))
+        await asyncio.gather(produce(), read(run.loaded, seconds))
+        await writer.drained(120.0)
     finally:
-        for task in (owner, reader):
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-    for pid, at in arrived.items():
-        if pid in searchable:
-            run.lag.samples.append(searchable[pid] - at)
+        owner.cancel()
+        try:
+            await owner
+        except asyncio.CancelledError:
+            pass
+    for post_id, at in made.items():
+        if post_id in searchable:
+            run.lag.samples.append(searchable[post_id] - at)
         else:
             run.missing += 1
+    last = f"live{nonce}-{run.posts - 1:07d}"
+    (term,) = store.index.terms(_marker(nonce, run.posts - 1))
+    if last not in {h.post_id for h in store.index.search([term], limit=5)}:
+        run.missing += 1  # the writer said applied, yet the index cannot find it
     return run

@@ -6,13 +6,12 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from ..app.commands import Ask, parse
+from ..app.commands import Ask, UseCases, command, parse
 from ..app.ports import Services
-from ..app.replies import ranked_card
-from ..app.suggestions import compose, wanted
-from ..core.cards import Card
-from ..core.events import PostCreated
+from ..app.suggestions import compose, scope, wanted
+from ..core.events import ChannelUpdated, PostCreated
 from ..core.query import analyse
 from ..storage.store import Store
 
@@ -33,25 +32,20 @@ def callers(store: Store, count: int, seed: int) -> list[str]:
     return random.Random(seed).sample(people, min(count, len(people)))
 
 
-def slash_command(svc: Services, text: str, caller: str, *, now: int) -> Card | None:
-    """`/whoknows <text>` through the command's parse and replies.ranked_card (what topic_card shows), with
-    the store's readable channels standing in for the (cached) Mattermost lookup. None when the text is no topic."""
-    cmd = parse(text)
-    if not isinstance(cmd, Ask):
-        return None
-    store = svc.store
-    page, card = ranked_card(store, cmd.topic, caller, store.conversation.readable_channels(caller), now=now,
-                             limit=svc.settings.card_people, site_url=svc.settings.mattermost_url)
-    return card if page.topic.terms else None
+async def slash_command(app: UseCases, asked: Asked) -> dict[str, Any]:
+    """`/whoknows <text>` through the slash command's own entry (parse, the permission check with its cache, the
+    card, its buttons), as the service answers it."""
+    return await command(app, {"text": asked.text, "user_id": asked.caller, "channel_id": asked.channel_id})
 
 
-def inline_suggestion(svc: Services, asked: Asked, public: frozenset[str], *, now: int) -> str | None:
+def inline_suggestion(svc: Services, asked: Asked, *, now: int) -> str | None:
     """A new root question in a channel, through suggestions.wanted and suggestions.compose (the channel's
-    busyness, the question test, the ranking, the policy, the note). None when nothing is suggested."""
+    busyness, the question test, the ranking, the policy, the note), with evidence from what production scopes
+    a note to (the team's public channels and the channel). None when nothing is suggested."""
     post = PostCreated("bench-question", asked.channel_id, asked.caller, asked.text, now)
     if not wanted(svc, post, now):
         return None
-    note = compose(svc, post, public | {asked.channel_id}, now)
+    note = compose(svc, post, scope(svc.presence.channels, asked.channel_id), now)
     return note[0] if note is not None else None
 
 
@@ -67,7 +61,7 @@ def retrievals(store: Store, asked: Sequence[Asked], *, command: bool) -> list[R
     """The exact index calls Engine.rank_topic makes for these requests (prepared outside the timing)."""
     conv, index, weights = store.conversation, store.index, store.engine.weights
     everything = conv.all_channels()
-    public = conv.readable_channels(None)
+    channels = {c: ChannelUpdated(c, t, n, k) for c, t, n, k in conv.db.execute("SELECT channel_id, team_id, name, type FROM channels")}
     out = []
     for a in asked:
         text = a.text
@@ -76,7 +70,7 @@ def retrievals(store: Store, asked: Sequence[Asked], *, command: bool) -> list[R
             text = cmd.topic if isinstance(cmd, Ask) else ""
             readable = conv.readable_channels(a.caller)
         else:
-            readable = public | {a.channel_id}
+            readable = scope(channels, a.channel_id)
         topic = analyse(text, index, max_terms=weights.key_terms)
         out.append(Retrieval(topic.terms, everything - readable))
     return out

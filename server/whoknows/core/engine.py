@@ -12,6 +12,7 @@ from .conversation import Conversation, PostFacts
 from .index import PostIndex
 from .query import Topic, analyse
 from .ranking import HOUR_MS, MINUTE_MS, Context, Expert, Weights, confidence, rank
+from .withheld import Withheld
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +26,12 @@ class Ranking:
 
 
 class Engine:
-    def __init__(self, conversation: Conversation, index: PostIndex, weights: Weights = Weights()) -> None:
+    def __init__(self, conversation: Conversation, index: PostIndex, weights: Weights = Weights(), withheld: Withheld | None = None) -> None:
         self.conversation = conversation
         self.index = index
         self.weights = weights
+        self.withheld = withheld if withheld is not None else Withheld()
+        """Posts deleted or edited but not yet applied: no ranking counts or shows them meanwhile."""
         self._paces: dict[str, tuple[int, float]] = {}
         self._reputations: tuple[int, Mapping[str, int]] | None = None
 
@@ -81,8 +84,10 @@ class Engine:
         if readable is not None:
             hidden = conv.all_channels() - frozenset(readable)
         hits = self.index.search(topic.terms, limit=w.retrieve, exclude_channels=hidden) if topic.terms else []
-        facts = conv.facts.get([h.post_id for h in hits])
-        # A post deleted since the last index commit is already gone from the store: it never counts.
+        withheld = self.withheld
+        facts = conv.facts.get([h.post_id for h in hits if h.post_id not in withheld])
+        # A post deleted since the last index commit is already gone from the store; one whose deletion or edit is
+        # heard but not yet applied is withheld: neither counts.
         matched = [(facts[h.post_id], h.score) for h in hits if h.post_id in facts and facts[h.post_id].channel_id not in hidden]
         thread_ids = list(dict.fromkeys(p.root_id or p.post_id for p, _ in matched))
         reply_ids = conv.facts.replies(thread_ids)
@@ -93,7 +98,7 @@ class Engine:
                     following = conv.facts.following(root.post_id, within_ms=window, limit=w.follow_posts)
                     if following:
                         reply_ids[root.post_id] = following
-        reply_facts = conv.facts.get([r for ids in reply_ids.values() for r in ids])
+        reply_facts = conv.facts.get([r for ids in reply_ids.values() for r in ids if r not in withheld])
         threads = {
             root: [reply_facts[r] for r in ids if r in reply_facts and reply_facts[r].create_at <= now and reply_facts[r].channel_id not in hidden]
             for root, ids in reply_ids.items()

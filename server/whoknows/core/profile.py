@@ -48,8 +48,10 @@ def _is_someone(conv: Conversation, word: str) -> bool:
     return person is not None and not person.is_bot
 
 
-def known_for(conv: Conversation, index: PostIndex, user_id: str, readable: Collection[str], *, terms: int = 6, evidence: int = 3) -> Profile:
-    posts = [p for p in conv.posts_by(user_id) if p.channel_id in readable and says_something(p.message)]
+def known_for(conv: Conversation, index: PostIndex, user_id: str, readable: Collection[str], *, terms: int = 6, evidence: int = 3,
+              withheld: Collection[str] = ()) -> Profile:
+    """`withheld`: posts deleted or edited but not yet applied (core.withheld), left out like deleted ones."""
+    posts = [p for p in conv.posts_by(user_id) if p.channel_id in readable and p.post_id not in withheld and says_something(p.message)]
     if not posts:
         return Profile(user_id, (), (), 0)
     counts: dict[str, int] = {}

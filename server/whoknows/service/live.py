@@ -17,6 +17,7 @@ from typing import Any
 from ..adapters import mattermost_events as mme
 from ..adapters.mattermost_rest import MattermostError, MattermostRest
 from ..adapters.mattermost_ws import Frame
+from ..app.engine_advice import engine_advice
 from ..app.ports import Permissions, Presence
 from ..app.settings import Settings
 from ..core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, PostCreated, UserUpdated
@@ -150,6 +151,9 @@ class LiveEvents:
         await self.writer.drained()
         p.backfilled.set()
         log.info("history is up to date in %d channel(s)", len(p.indexed))
+        advice = engine_advice(self.settings, self.writer.store)
+        if advice is not None:
+            log.warning("%s", advice)
 
     async def backfill_one(self, channel_id: str) -> None:
         p = self.presence

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeAlias
 
 from .. import messages
-from ..core.events import Event, PostCreated, UserUpdated
+from ..core.events import Event, PostCreated, PostDeleted, PostEdited, UserUpdated
 from ..storage.state import ServiceState
 from ..storage.store import Store
 from .backfill import Checkpointed
@@ -35,6 +35,11 @@ log = logging.getLogger("whoknows.runtime")
 
 DISK_RETRY_S = 10.0
 """While the index's disk is full, how often the bot tries its commit again (without waiting for new events)."""
+
+
+def changed(items: Sequence[Item]) -> list[str]:
+    """The posts that these items delete or edit."""
+    return [i.post_id for i in items if isinstance(i, (PostDeleted, PostEdited))]
 
 
 def no_space(error: BaseException) -> bool:
@@ -64,15 +69,25 @@ class Writer:
         self.disk_retry_s = DISK_RETRY_S
         self._held: list[Item] = []
         """Checkpoints and live posts waiting for the index commit that makes their posts searchable."""
+        self.withheld = store.engine.withheld
+        """Posts whose deletion or edit was submitted: left out of every answer until their batch is searchable."""
+        self._unreleased: list[str] = []
 
     async def submit(self, items: Sequence[Item]) -> None:
-        """Queues items for the pipeline's owner, introducing unknown authors first."""
+        """Queues items for the pipeline's owner, introducing unknown authors first. A deletion or an edit is withheld
+        at once, before anything else can answer (an answer never waits for the batch)."""
+        self.withheld.hear(changed(items))
         authors = {i.user_id for i in items if isinstance(i, PostCreated) and i.user_id not in self.known_users}
         if authors:
             await self.introduce_all(sorted(authors))
         for item in items:
             self._submitted += 1
             self._queue.put_nowait(item)
+
+    @property
+    def submitted(self) -> int:
+        """How many items have been submitted so far (heard, whether applied or not)."""
+        return self._submitted
 
     async def introduce(self, user_id: str) -> None:
         """Makes sure a person is known by name (a caller who never posted), applied before returning."""
@@ -123,10 +138,13 @@ class Writer:
                         pipeline.apply([event])
                     except Exception:
                         log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
+        self._unreleased += changed(events)
         if not self._flush():
             self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
             self.on_applied(events)
             return
+        self.withheld.applied(self._unreleased)
+        self._unreleased = []
         batch, self._held = [*self._held, *batch], []
         for item in batch:
             if isinstance(item, Checkpointed):
