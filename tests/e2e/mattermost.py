@@ -171,7 +171,9 @@ def server_config(run_dir: Path, port: int, pg: Postgres) -> dict[str, Any]:
             "EnableOpenServer": True,
             "MaxUsersPerTeam": 1000,
         },
-        "SqlSettings": {"DriverName": "postgres", "DataSource": pg.dsn},
+        # A small pool: PostgreSQL allows 100 clients, and a server's default pool alone could take them all
+        # (two test sessions at once, or a soak restarting the server, then fail with "too many clients").
+        "SqlSettings": {"DriverName": "postgres", "DataSource": pg.dsn, "MaxOpenConns": 20, "MaxIdleConns": 10},
         "LogSettings": {
             "EnableConsole": True,
             "ConsoleLevel": "INFO",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -61,6 +62,8 @@ class Pipeline:
         self.index = index
         self.batch_size = batch_size
         self._pending = 0
+        self._committing = threading.Lock()
+        """The service commits on its writer's thread; closing the store commits too, after it."""
         self._private_channels: set[str] = set(conversation.channels_of_type(_PRIVATE_CONVERSATIONS))
         self._erased: set[str] = conversation.erased_users()
 
@@ -81,9 +84,11 @@ class Pipeline:
         return applied
 
     def flush(self) -> None:
-        """Makes everything applied so far searchable."""
-        self.index.commit()
-        self._pending = 0
+        """Makes everything applied so far searchable. Safe to call from another thread while requests search
+        (the engines swap their searchers whole); never while events are being applied."""
+        with self._committing:
+            self.index.commit()
+            self._pending = 0
 
     def _apply_one(self, event: Event, applied: Applied) -> None:
         conv = self.conversation

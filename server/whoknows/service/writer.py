@@ -3,7 +3,8 @@
 Everything that changes the index goes through `submit` (live events, backfill pages, use cases' events);
 `drained` waits until all of it is applied and searchable, so nobody sleeps to wait for work. While the
 index's disk is full the store keeps the posts and the commit is retried; checkpoints and live posts wait
-for the commit that makes their posts searchable.
+for the commit that makes their posts searchable. The index commit itself runs on a worker thread while this
+task waits for it, so requests are answered during a commit; the store's changes are made on the event loop.
 """
 
 from __future__ import annotations
@@ -119,14 +120,14 @@ class Writer:
                 except TimeoutError:
                     break
             try:
-                self._apply(batch)
+                await self._apply(batch)
             except Exception:  # the index or the state failed: log it, keep the loop (the next batch may succeed)
                 log.exception("error %s: cannot apply a batch of %d item(s)", uuid.uuid4().hex[:8], len(batch))
             self._applied += len(batch)
             async with self._changed:
                 self._changed.notify_all()
 
-    def _apply(self, batch: list[Item]) -> None:
+    async def _apply(self, batch: list[Item]) -> None:
         events = [i for i in batch if not isinstance(i, (Checkpointed, Live))]
         pipeline = self.store.pipeline
         try:
@@ -139,7 +140,7 @@ class Writer:
                     except Exception:
                         log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
         self._unreleased += changed(events)
-        if not self._flush():
+        if not await self._flush():
             self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
             self.on_applied(events)
             return
@@ -153,10 +154,12 @@ class Writer:
                 self.on_live(item.post)
         self.on_applied(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
 
-    def _flush(self) -> bool:
-        """Makes what was applied searchable; False while the index's disk is full (said once, then retried)."""
+    async def _flush(self) -> bool:
+        """Makes what was applied searchable; False while the index's disk is full (said once, then retried).
+        The index commit (analysis, segment writes, a new searcher) runs on a thread of its own, so requests
+        keep being answered meanwhile; the store's transaction was committed on the loop just before."""
         try:
-            self.store.pipeline.flush()
+            await asyncio.to_thread(self.store.pipeline.flush)
         except OSError as error:
             if not no_space(error):
                 raise

@@ -76,6 +76,35 @@ def merge_tiers(writer: Any, segments: list[Any]) -> list[Any]:
     return segments
 
 
+class _View:
+    """A searcher and the channel masks made for it (document numbers belong to one searcher)."""
+
+    def __init__(self, searcher: Any) -> None:
+        self.searcher = searcher
+        self.channel_docs: dict[str, frozenset[int]] = {}
+        self.masks: dict[frozenset[str], set[int]] = {}
+
+    def mask(self, hidden: frozenset[str]) -> set[int]:
+        """The documents of the hidden channels, as a set Whoosh can mask with directly.
+
+        Built from per-channel document sets cached for the current searcher: a query mask (an OR over
+        channel terms) would be rebuilt by walking every hidden post on every request.
+        """
+        mask = self.masks.get(hidden)
+        if mask is None:
+            mask = set()
+            for channel in hidden:
+                docs = self.channel_docs.get(channel)
+                if docs is None:
+                    docs = frozenset(self.searcher.docs_for_query(query.Term("channel_id", channel)))
+                    self.channel_docs[channel] = docs
+                mask.update(docs)
+            if len(self.masks) >= 64:
+                self.masks.clear()
+            self.masks[hidden] = mask
+        return mask
+
+
 class WhooshIndex:
     """PostIndex on Whoosh. `path=None` keeps the index in RAM (tests, evaluation)."""
 
@@ -91,9 +120,8 @@ class WhooshIndex:
         self._path = path
         self._limitmb = limitmb
         self._pending = PendingWrites()
-        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        self._channel_docs: dict[str, frozenset[int]] = {}
-        self._masks: dict[frozenset[str], set[int]] = {}
+        self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
+        self._retired: _View | None = None
 
     def put(self, post: IndexedPost, *, replace: bool) -> None:
         self._pending.put(post, replace=replace)
@@ -136,40 +164,22 @@ class WhooshIndex:
         self._pending.clear()
         self._refresh()
 
-    def _mask(self, hidden: frozenset[str]) -> set[int]:
-        """The documents of the hidden channels, as a set Whoosh can mask with directly.
-
-        Built from per-channel document sets cached for the current searcher: a query mask (an OR over
-        channel terms) would be rebuilt by walking every hidden post on every request.
-        """
-        mask = self._masks.get(hidden)
-        if mask is None:
-            mask = set()
-            for channel in hidden:
-                docs = self._channel_docs.get(channel)
-                if docs is None:
-                    docs = frozenset(self._searcher.docs_for_query(query.Term("channel_id", channel)))
-                    self._channel_docs[channel] = docs
-                mask.update(docs)
-            if len(self._masks) >= 64:
-                self._masks.clear()
-            self._masks[hidden] = mask
-        return mask
-
     def _refresh(self) -> None:
         # A new searcher, not Searcher.refresh(): in Whoosh 2.7 refresh() fails when the old reader was
         # empty, and after a merge its reader reuse can keep counting the merged-away segments.
-        old = self._searcher
-        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-        self._channel_docs.clear()
-        self._masks.clear()
-        old.close()
+        # The commit may run on the writer's thread while requests search: the new view is swapped in whole
+        # (searcher and the masks made for it), and the one it replaces is closed at the next refresh, once
+        # every search that took it has long finished.
+        retired, self._retired = self._retired, self._view
+        self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
+        if retired is not None:
+            retired.searcher.close()
 
     def terms(self, text: str) -> list[str]:
         return [t.text for t in ANALYZER(text)]
 
     def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
-        s = self._searcher
+        s = self._view.searcher
         return s.doc_count(), {t: s.doc_frequency("text", t) for t in terms}
 
     def search(
@@ -183,20 +193,23 @@ class WhooshIndex:
         if not terms:
             return []
         q = query.Or([query.Term("text", t) for t in dict.fromkeys(terms)])
-        mask = self._mask(frozenset(exclude_channels)) if exclude_channels else None
+        view = self._view  # one searcher for the whole search, whatever a commit swaps meanwhile
+        mask = view.mask(frozenset(exclude_channels)) if exclude_channels else None
         flt = query.Term("user_id", author) if author else None
-        results = self._searcher.search(q, limit=limit, mask=mask, filter=flt)
-        stored = self._searcher.stored_fields
+        results = view.searcher.search(q, limit=limit, mask=mask, filter=flt)
+        stored = view.searcher.stored_fields
         return [Hit(stored(docnum)["post_id"], float(score)) for docnum, score in results.items()]
 
     def stats(self) -> IndexStats:
         size = 0
         if self._path is not None:
             size = sum(f.stat().st_size for f in self._path.iterdir() if f.is_file())
-        return IndexStats(self._searcher.doc_count(), len(self._ix._segments()), size)
+        return IndexStats(self._view.searcher.doc_count(), len(self._ix._segments()), size)
 
     def close(self) -> None:
-        self._searcher.close()
+        for view in (self._retired, self._view):
+            if view is not None:
+                view.searcher.close()
         self._ix.close()
         if self._ram is not None:
             self._ram.close_scratch()
