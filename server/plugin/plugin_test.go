@@ -279,6 +279,30 @@ func TestCommandWhileTheServiceFailsSaysItIsStarting(t *testing.T) {
 	}
 }
 
+// The service answers 503 "starting" until its start-up has finished, and refuses connections before it listens: both
+// reach people as the starting line, for commands and buttons alike.
+func TestCommandAndButtonWhileTheServiceStartsSayItIsStarting(t *testing.T) {
+	starting := &fakeService{status: http.StatusServiceUnavailable, answer: `{"error":"starting","text":"whoknows is starting, try again in a moment."}`}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // nothing listens there any more: connection refused
+	refused := &Plugin{link: newLink(), config: &configuration{ServiceURL: closed.URL, CommandTrigger: "whoknows"}}
+	refused.link.set(closed.URL, "s3cret")
+	refused.router = refused.newRouter()
+	for name, p := range map[string]*Plugin{"503": linkedPlugin(t, starting), "refused": refused} {
+		resp, appErr := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "u", Command: "/whoknows x"})
+		if appErr != nil || resp.Text != msgStarting || resp.ResponseType != model.CommandResponseTypeEphemeral {
+			t.Errorf("%s: command answered %+v %v", name, resp, appErr)
+		}
+		r := httptest.NewRequest(http.MethodPost, "/actions/more", strings.NewReader(`{}`))
+		r.Header.Set(headerServer, "alice-id")
+		w := httptest.NewRecorder()
+		p.router.ServeHTTP(w, r)
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), msgStarting) {
+			t.Errorf("%s: button answered %d %s", name, w.Code, w.Body.String())
+		}
+	}
+}
+
 func TestPayloadsCarryTheModelJSON(t *testing.T) {
 	post := &model.Post{Id: "p1", ChannelId: "c1", UserId: "u1", Message: "how do I rotate keys?", CreateAt: 10, UpdateAt: 11,
 		Metadata: &model.PostMetadata{Reactions: []*model.Reaction{{UserId: "u2"}}}}

@@ -3,11 +3,14 @@ chat requests call). Person-facing mistakes exit 2 with one line."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +20,9 @@ from .core.index import ENGINES
 from .core.index.analysis import WrongWhoosh
 from .core.migrations import SchemaTooNew
 from .errors import StartupError, UserError
+
+if TYPE_CHECKING:
+    from .service.runtime import Runtime
 
 log = logging.getLogger("whoknows")
 
@@ -150,18 +156,26 @@ def demo(out: Path, seed: int, end_ms: int | None) -> None:
 
 
 def _serve(data: Path, manifest: Path | None, env: dict[str, str]) -> None:
-    import asyncio
-
     from .app.settings import load, manifest_path, read_manifest
-    from .service.runtime import Runtime
 
     schema = read_manifest(manifest or (Path(env["WHOKNOWS_MANIFEST"]) if env.get("WHOKNOWS_MANIFEST") else manifest_path()))
     settings = load(schema, env)
     logging.getLogger("whoknows").setLevel(logging.INFO)
+    from .service.runtime import Runtime
+
     try:
-        asyncio.run(Runtime(settings, data, manifest=schema, env=env).run_forever())
-    except KeyboardInterrupt:
+        asyncio.run(_until_stopped(Runtime(settings, data, manifest=schema, env=env)))
+    except KeyboardInterrupt:  # Ctrl-C before the handlers were set
         pass
+
+
+async def _until_stopped(runtime: Runtime) -> None:
+    """SIGTERM (systemd, kill) and SIGINT (Ctrl-C; ignored by default in a script's background job, so set here) stop
+    cleanly: the index is flushed and closed and the clean stop marked, and the process exits 0."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, runtime.stop_soon, sig.name)
+    await runtime.run_forever()
 
 
 _MANIFEST_HELP = "The plugin.json with the settings schema (default: $WHOKNOWS_MANIFEST, else the repository's)."

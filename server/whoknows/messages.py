@@ -85,6 +85,34 @@ def command_unreachable(trigger: str, url: str) -> str:
     )
 
 
+def port_taken(host: str, port: int, command_note: str) -> str:
+    return (f"cannot listen on {host}:{port}: another program holds that port; stop it, or set WHOKNOWS_HTTP_PORT (HttpPort) "
+            f"to a free port{command_note}")
+
+
+def cannot_listen(host: str, port: int, reason: str) -> str:
+    return f"cannot listen on {host}:{port} ({reason}); check WHOKNOWS_HTTP_HOST (HttpHost) and WHOKNOWS_HTTP_PORT (HttpPort)"
+
+
+def command_withdrawn(trigger: str, teams: int) -> str:
+    """What a busy port did to the slash command registered by an earlier run (the end of port_taken's line)."""
+    if not teams:
+        return ""
+    return f"; /{trigger} called that port, so it is unregistered on {teams} team(s) until whoknows starts again"
+
+
+def command_left_to_other(trigger: str) -> str:
+    return f"; another whoknows answers there, so /{trigger} is left calling it"
+
+
+def command_maybe_stale(trigger: str, status: str) -> str:
+    return f"; /{trigger} may still call that port (Mattermost could not be asked: {status})"
+
+
+def stopping(signal_name: str) -> str:
+    return f"whoknows is stopping ({signal_name})"
+
+
 # -- the bot: replies to people (ephemeral) ------------------------------------------------------
 
 # The help text's lines are made from the sub-command table (app.commands): one per row.
@@ -146,6 +174,11 @@ def channel_suggestions(on: bool) -> str:
 
 def not_channel_admin() -> str:
     return "Only a channel admin can turn suggestions on or off here."
+
+
+def starting() -> str:
+    """While start-up has not finished: the same line as the Go plugin's when the service is not up yet."""
+    return "whoknows is starting, try again in a moment."
 
 
 def internal_error(error_id: str) -> str:

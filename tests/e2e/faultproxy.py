@@ -3,6 +3,7 @@
 It forwards REST and websocket traffic unchanged, except that it can be told to answer matching requests
 with an error instead: N times, or for T seconds (429 comes with Mattermost's rate-limit headers); or to let
 the request reach the server and lose its answer (`landed`: the server acted, the caller sees the error).
+It can also hold matching requests until the test lets them go (`hold`), to keep the bot at a known point.
 Every request is recorded with its time, so a test can check when the bot came back.
 """
 
@@ -40,6 +41,15 @@ class Fault:
         return (self.count is None or self.served < self.count) and (self.until is None or now < self.until)
 
 
+@dataclass
+class Hold:
+    """Matching requests wait until `release` is set; `arrived` is set by the first one."""
+
+    pattern: re.Pattern[str]
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+
 @dataclass(frozen=True)
 class Seen:
     at: float
@@ -55,6 +65,7 @@ class Seen:
 class FaultProxy:
     upstream: str
     faults: list[Fault] = field(default_factory=list)
+    holds: list[Hold] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
@@ -99,6 +110,12 @@ class FaultProxy:
             headers["Retry-After"] = str(retry_after)
         return self.fail(pattern, 429, count=count, seconds=seconds, headers=headers)
 
+    def hold(self, pattern: str) -> Hold:
+        """Requests whose path and query match wait (then pass unchanged) until the hold's `release` is set."""
+        held = Hold(re.compile(pattern))
+        self.holds.append(held)
+        return held
+
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
 
@@ -117,6 +134,10 @@ class FaultProxy:
         self.seen.append(Seen(time.monotonic(), request.method, request.path, request.query_string, status, max(hints, default=0.0)))
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        for held in self.holds:
+            if held.pattern.search(request.path_qs) and not held.release.is_set():
+                held.arrived.set()
+                await held.release.wait()
         fault = self._fault(request)
         if fault is not None:
             body = await request.read()

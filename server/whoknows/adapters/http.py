@@ -3,7 +3,10 @@
 Verification happens here, before any work: the command token (constant-time compare against the token
 kept for the team) and the buttons' signed context. A body that is not what Mattermost sends (not a form,
 not a JSON object) is a 400 with its reason. Anything unexpected is logged with an error id and answered
-with a short message carrying that id.
+with a short message carrying that id. The endpoints listen from the first moment of start-up; until it has
+finished, a command or a click is answered "whoknows is starting" (before the token check: the token may not be
+readable yet, and that answer does nothing and tells nothing). Every answer says it is whoknows's (`SERVICE_HEADER`),
+so a later start that finds the port taken can tell another whoknows from another program.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .. import messages
@@ -35,9 +38,13 @@ class Endpoints:
     """None: the caller named in the request cannot be who sent it (not in the token's team or the channel)."""
     action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
     trigger: str
+    starting: Callable[[], bool] = lambda: False
+    """True until start-up has finished: commands and clicks are answered "whoknows is starting"."""
 
 
 ENDPOINTS: web.AppKey[Endpoints] = web.AppKey("endpoints", Endpoints)
+SERVICE_HEADER = "X-Whoknows-Service"
+PROBE_TIMEOUT_S = 3.0
 
 
 def token_ok(expected: str | None, given: str) -> bool:
@@ -51,6 +58,8 @@ def _bad(reason: str, **answer: str) -> web.Response:
 
 async def _command(request: web.Request) -> web.Response:
     ep = request.app[ENDPOINTS]
+    if ep.starting():
+        return web.json_response({"response_type": "ephemeral", "text": messages.starting()})
     try:
         fields = await request.post()
     except (ValueError, AssertionError, HttpProcessingError):  # a broken multipart or form body
@@ -83,6 +92,8 @@ async def json_object(request: web.Request) -> JSON | str:
 
 async def _action(request: web.Request) -> web.Response:
     ep = request.app[ENDPOINTS]
+    if ep.starting():
+        return web.json_response({"ephemeral_text": messages.starting()})
     body = await json_object(request)
     if isinstance(body, str):
         return _bad(body, ephemeral_text=messages.action_refused())
@@ -110,14 +121,36 @@ class Server:
         await self.runner.cleanup()
 
 
+async def _say_who(_: web.Request, response: web.StreamResponse) -> None:
+    response.headers[SERVICE_HEADER] = "whoknows"
+
+
+async def listen(app: web.Application, host: str, port: int) -> Server:
+    """Serves `app` on host:port; OSError when the address cannot be had (EADDRINUSE: another program holds the port)."""
+    app.on_response_prepare.append(_say_who)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    return Server(int(runner.addresses[0][1]), runner)
+
+
+async def held_by_whoknows(url: str) -> bool:
+    """Whether what answers at `url` is a whoknows (its answers carry SERVICE_HEADER); False when nothing sensible answers."""
+    try:
+        async with ClientSession(timeout=ClientTimeout(total=PROBE_TIMEOUT_S)) as session, session.post(url, data=b"") as answer:
+            return answer.headers.get(SERVICE_HEADER) == "whoknows"
+    except (ClientError, OSError, TimeoutError, ValueError):
+        return False
+
+
 async def serve(host: str, port: int, endpoints: Endpoints) -> Server:
     """Starts the endpoints."""
     app = web.Application(client_max_size=256 * 1024)
     app[ENDPOINTS] = endpoints
     app.router.add_post("/command", _command)
     app.router.add_post("/action", _action)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return Server(int(runner.addresses[0][1]), runner)
+    return await listen(app, host, port)

@@ -226,3 +226,6 @@ class MattermostRest:
     async def update_command(self, command: JSON) -> JSON:
         result: JSON = await self.call("PUT", f"/commands/{command['id']}", command)
         return result
+
+    async def delete_command(self, command_id: str) -> None:
+        await self.call("DELETE", f"/commands/{command_id}")

@@ -3,7 +3,9 @@
 Verification happens here, before any work: every request must carry the shared secret (constant-time compare), and a
 command or a button click names its caller only in `X-Whoknows-User-Id` (set by the plugin from the server's session;
 a body's user_id is never believed). Bodies are decoded by `plugin_link`; what they mean is the service's callables.
-Bad input gets a 4xx with a reason; anything unexpected is logged with an error id and answered with that id.
+Bad input gets a 4xx with a reason; anything unexpected is logged with an error id and answered with that id. Until
+start-up has finished, a command, a click or an event is answered 503 "whoknows is starting" (the plugin tells the person
+so; an event refused then is read from the history by the start's backfill, which begins after it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import messages
-from .http import Server, answer_action, json_object
+from .http import Server, answer_action, json_object, listen
 from .mattermost_events import Decoded
 from .plugin_link import SECRET_HEADER, USER_HEADER, BadPayload, Numbered, PluginCommand, PluginConfig, decode_command, \
     decode_config, decode_payload, verify_secret
@@ -40,6 +42,8 @@ class PluginEndpoints:
     events: Callable[[list[Decoded | Numbered]], Awaitable[None]]
     command: Callable[[PluginCommand], Awaitable[JSON]]
     action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
+    starting: Callable[[], bool] = lambda: False
+    """True until start-up has finished."""
 
 
 ENDPOINTS: web.AppKey[PluginEndpoints] = web.AppKey("plugin_endpoints", PluginEndpoints)
@@ -54,6 +58,17 @@ async def _secret_only(request: web.Request, handler: Callable[[web.Request], Aw
     if not verify_secret(request.app[ENDPOINTS].secret, request.headers.get(SECRET_HEADER)):
         log.warning("refused a plugin-link request without the secret: %s %s", request.method, request.path)
         return _bad("unauthorized", 401)
+    return await handler(request)
+
+
+STARTING_ROUTES = ("/plugin/v1/command", "/plugin/v1/events", "/plugin/v1/actions/")
+
+
+@web.middleware
+async def _started_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    if request.app[ENDPOINTS].starting() and request.path.startswith(STARTING_ROUTES):
+        text = messages.starting()
+        return web.json_response({"error": "starting", "response_type": "ephemeral", "text": text, "ephemeral_text": text}, status=503)
     return await handler(request)
 
 
@@ -130,7 +145,7 @@ async def _action(request: web.Request) -> web.Response:
 
 def app(endpoints: PluginEndpoints) -> web.Application:
     """The plugin-link routes (tests serve them in-process)."""
-    app = web.Application(client_max_size=MAX_BODY, middlewares=[_secret_only])
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[_secret_only, _started_only])
     app[ENDPOINTS] = endpoints
     app.router.add_get("/plugin/v1/autocomplete", _autocomplete)
     app.router.add_post("/plugin/v1/config", _config)
@@ -143,11 +158,7 @@ def app(endpoints: PluginEndpoints) -> web.Application:
 
 async def serve(host: str, port: int, endpoints: PluginEndpoints) -> Server:
     """Starts the plugin-link routes."""
-    runner = web.AppRunner(app(endpoints), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    return Server(int(runner.addresses[0][1]), runner)
+    return await listen(app(endpoints), host, port)
 
 
 __all__ = ["PluginEndpoints", "app", "serve"]

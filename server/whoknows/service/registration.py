@@ -1,6 +1,8 @@
 """The slash command, registered (created or updated) by the bot on every team at start-up and on each team it joins
 later; its token is kept in the service state and checked on every request. A team where the bot may not manage
-commands is skipped with a warning that says what to do: the other teams still work."""
+commands is skipped with a warning that says what to do: the other teams still work. When the bot cannot listen on its
+port because another program holds it, the commands an earlier run registered to call that port are deleted (people
+would reach that program, with the command's token and their text); another whoknows there keeps its command."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 from typing import Any
 
 from .. import messages
+from ..adapters.http import held_by_whoknows
 from ..adapters.mattermost_rest import MattermostError, MattermostRest
 from ..app.commands import autocomplete_hint
 from ..app.ports import Presence
@@ -65,3 +68,24 @@ async def check_reachable(rest: MattermostRest, settings: Settings, presence: Pr
             return False
         log.info("could not check /%s from ~%s (HTTP %s)", settings.command_trigger, channel_id, error.status)
     return True
+
+
+async def withdraw_commands(rest: MattermostRest, settings: Settings, url: str) -> str:
+    """The port behind `url` is held by another program: deletes the bot's commands that call it (they are made again at
+    the next start). Returns the end of the one-line error, saying what became of the command."""
+    trigger = settings.command_trigger
+    if await held_by_whoknows(url):
+        return messages.command_left_to_other(trigger)
+    try:
+        bot_id = (await rest.me())["id"]
+        withdrawn = 0
+        for team in await rest.my_teams():
+            for command in await rest.commands(team["id"]):
+                if command.get("trigger") == trigger and command.get("creator_id") == bot_id and command.get("url") == url:
+                    await rest.delete_command(command["id"])
+                    withdrawn += 1
+    except MattermostError as error:
+        return messages.command_maybe_stale(trigger, f"HTTP {error.status}")
+    except Exception as error:  # unreachable (the client's own errors are not OSError): the error line says so
+        return messages.command_maybe_stale(trigger, type(error).__name__)
+    return messages.command_withdrawn(trigger, withdrawn)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import json
 import logging
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -34,7 +35,7 @@ from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_store
 from .live import LiveEvents
 from .plugin import PluginLink
-from .registration import check_reachable, register_commands, register_team
+from .registration import check_reachable, register_commands, register_team, withdraw_commands
 from .repair import Outcome, mark_stopped, prepare
 from .writer import Item, Writer, no_space
 
@@ -80,6 +81,12 @@ class Runtime:
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
         self._fatal = asyncio.Event()
+        self.ready = False
+        """Start-up has finished; until then the endpoints answer "whoknows is starting"."""
+        self.stopping: str | None = None
+        """Why a stop was asked for (a signal's name); run_forever then returns instead of raising."""
+        self._starting: asyncio.Task[None] | None = None
+        self.username = ""
 
     def _now(self) -> int:
         """The one clock, read through the services once they exist (tests may hand them another)."""
@@ -139,6 +146,43 @@ class Runtime:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Listens first: a busy port stops here, before the slash command is touched, and from here on a command gets
+        "whoknows is starting" instead of Mattermost's "failed". Whatever fails later stops what had begun."""
+        try:
+            await self._listen()
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+        self.ready = True
+        log.info("whoknows is running as @%s in %s mode on %d team(s), %d channel(s) indexed, listening on %s:%d",
+                 self.username, self.settings.mode, len(self.presence.teams), len(self.presence.indexed),
+                 self.settings.http_host, self.http_port)
+
+    async def _listen(self) -> None:
+        s = self.settings
+        try:
+            if self.link is not None:
+                self._http = await plugin_http.serve(s.http_host, s.http_port,
+                                                     dataclasses.replace(self.link.endpoints(), starting=lambda: not self.ready))
+            else:
+                self._http = await http.serve(s.http_host, s.http_port, http.Endpoints(
+                    command_token=lambda team_id: self.state.command_token(team_id),
+                    command=self._bot_command,
+                    action=lambda body: buttons.action(self.services, body),
+                    trigger=s.command_trigger,
+                    starting=lambda: not self.ready,
+                ))
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise StartupError(messages.cannot_listen(s.http_host, s.http_port, error.strerror or type(error).__name__)) from None
+            # The command an earlier run registered would reach the program holding the port (bot mode; the plugin
+            # registers its own command, which calls the plugin).
+            note = "" if self.link is not None else await withdraw_commands(self.rest, s, s.callback(s.http_port) + "/command")
+            raise StartupError(messages.port_taken(s.http_host, s.http_port, note)) from None
+        self.http_port = self._http.port
+
+    async def _start(self) -> None:
         engine = self.settings.index_engine
         if prepare(self.data, engine) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
@@ -152,18 +196,8 @@ class Runtime:
             me = await self.rest.me()
         except (MattermostError, OSError) as error:
             raise StartupError(messages.cannot_reach(self.settings.mattermost_url, str(getattr(error, "status", type(error).__name__)))) from None
-        self.presence.bot_id = me["id"]
+        self.presence.bot_id, self.username = me["id"], str(me["username"])
         self.spawn(self.writer.run())
-        if self.link is not None:
-            self._http = await plugin_http.serve(self.settings.http_host, self.settings.http_port, self.link.endpoints())
-        else:
-            self._http = await http.serve(self.settings.http_host, self.settings.http_port, http.Endpoints(
-                command_token=self.state.command_token,
-                command=self._bot_command,
-                action=lambda body: buttons.action(self.services, body),
-                trigger=self.settings.command_trigger,
-            ))
-        self.http_port = self._http.port
         self.presence.callback_url = self.link.actions_url if self.link is not None else self.settings.callback(self.http_port)
         teams = await self.rest.my_teams()
         self.presence.teams.update({t["id"]: t["name"] for t in teams})
@@ -185,8 +219,6 @@ class Runtime:
         self.spawn(self.live.initial_backfill())
         self.spawn(self.learning.run())
         self.spawn(self.digests.run())
-        log.info("whoknows is running as @%s in %s mode on %d team(s), %d channel(s) indexed, listening on %s:%d", me["username"],
-                 self.settings.mode, len(self.presence.teams), len(self.presence.indexed), self.settings.http_host, self.http_port)
 
     async def _check_command(self) -> None:
         """Once, on the first team with a registered command and a public channel the bot indexes."""
@@ -223,15 +255,32 @@ class Runtime:
                 raise
             log.error("stopping without a clean mark: %s", messages.disk_full(self.data / INDEX_DIR, error.strerror or ""))
             return  # the next start repairs the index from the store
-        mark_stopped(self.data)
+        if hasattr(self, "store"):  # never in a folder start-up refused or did not reach (a newer release's)
+            mark_stopped(self.data)
 
     async def run_forever(self) -> None:
-        await self.start()
+        """Until `stop_soon` (returns) or a fatal problem (raised as StartupError), during start-up too."""
+        self._starting = asyncio.create_task(self.start())
+        try:
+            await self._starting
+        except asyncio.CancelledError:
+            if self.stopping is None:
+                raise
+            return  # start stopped what it had begun
         try:
             await self._fatal.wait()
         finally:
             await self.stop()
-        raise StartupError(self.fatal or "stopped")
+        if self.fatal is not None or self.stopping is None:
+            raise StartupError(self.fatal or "stopped")
+
+    def stop_soon(self, reason: str) -> None:
+        """Asks run_forever to stop cleanly (a signal): start-up is cancelled, or the running service stopped."""
+        log.info("%s", messages.stopping(reason))
+        self.stopping = reason
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+        self._fatal.set()
 
     async def _watch_token(self) -> None:
         """A revoked token stops the bot with one message; a server that is down is only waited for."""
