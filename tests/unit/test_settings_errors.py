@@ -4,6 +4,7 @@ error that names the variable and says what it must be."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,3 +78,20 @@ def test_blank_token_is_named_and_never_echoed() -> None:
 
 def test_the_http_server_listens_on_loopback_by_default() -> None:
     assert load(MANIFEST, ENV).http_host == "127.0.0.1"
+
+
+def test_a_mattermost_that_does_not_answer_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as closed:  # a port nobody listens on: connection refused, as with a wrong URL
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "WHOKNOWS_MATTERMOST_URL": f"http://127.0.0.1:{port}", "WHOKNOWS_BOT_TOKEN": "t0k",
+           "WHOKNOWS_HTTP_PORT": "0"}
+    done = subprocess.run([str(Path(sys.executable).parent / "whoknows"), "--data", str(tmp_path / "data"), "run"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "httpx" not in done.stderr, done.stderr
+    assert f"cannot use Mattermost at http://127.0.0.1:{port}" in done.stderr and "no answer" in done.stderr

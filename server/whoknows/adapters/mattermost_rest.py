@@ -51,7 +51,10 @@ class MattermostRest:
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request, repeated (bounded, with backoff) while Mattermost answers 429 or a passing 5xx."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            response = await self._client.request(method, path, **kwargs)
+            try:
+                response = await self._client.request(method, path, **kwargs)
+            except httpx.TransportError as error:  # no answer at all: a chat error like any other, never a trace
+                raise MattermostError(method, path, 0, f"no answer from {self.url}: {type(error).__name__}") from error
             if not retryable(response.status_code, method) or attempt == MAX_ATTEMPTS:
                 return response
             headers = response.headers

@@ -195,7 +195,9 @@ class Runtime:
         try:
             me = await self.rest.me()
         except (MattermostError, OSError) as error:
-            raise StartupError(messages.cannot_reach(self.settings.mattermost_url, str(getattr(error, "status", type(error).__name__)))) from None
+            status = getattr(error, "status", None)
+            why = "no answer" if status == 0 else f"HTTP {status}" if status is not None else type(error).__name__
+            raise StartupError(messages.cannot_reach(self.settings.mattermost_url, why)) from None
         self.presence.bot_id, self.username = me["id"], str(me["username"])
         self.spawn(self.writer.run())
         self.presence.callback_url = self.link.actions_url if self.link is not None else self.settings.callback(self.http_port)
