@@ -47,7 +47,7 @@ async def test_bot_channel_switch_needs_a_channel_admin(workspace: Workspace, ma
         assert "now off" in (await slash(workspace, "alice", room.id, "channel off"))["text"]
         assert rt.state.channel_suggestions(room.id) is False
         asked = await post(workspace, "alice", room.id, f"who knows how to tune {topic} retries?")
-        await until(rt, lambda: rt.store.conversation.has_post(asked["id"]))
+        await rt.decisions.wait(asked["id"])  # decided, and no note: has_post alone does not wait for the note
         async with listen(workspace, "alice") as wait:
             assert "now on" in (await slash(workspace, "alice", room.id, "channel on"))["text"]
             again = await post(workspace, "alice", room.id, f"anyone know how to set {topic} retries with back off?")
