@@ -8,7 +8,7 @@ from pathlib import Path
 from whoknows.service.runtime import Runtime
 
 from .bootstrap import Api, Workspace
-from .botfixture import call, card_text, listen, post, posted, running_bot, slash, until
+from .botfixture import call, card_text, post, running_bot, slash, until
 from .conftest import MakeChannel
 from .mattermost import MattermostServer
 
