@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv demo test test-fast typecheck lint-imports e2e-deps postgres mattermost eval bench clean plugin plugin-pin plugin-test dist
+.PHONY: help venv demo test test-fast soak typecheck lint-imports e2e-deps postgres mattermost eval bench clean plugin plugin-pin plugin-test dist
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
 	@echo "make test       every test, including end-to-end against a real Mattermost"
 	@echo "make test-fast  the pure-core tests only (no server)"
+	@echo "make soak       the long soak under faults against the real server (SOAK_SECONDS=1200)"
 	@echo "make typecheck  mypy --strict"
 	@echo "make lint-imports  the layer contracts (import-linter, pyproject.toml)"
 	@echo "make eval       the expert-finding evaluation on every dev set (Stack Exchange and chat)"
@@ -46,6 +47,11 @@ test-fast: venv
 
 test: venv e2e-deps typecheck lint-imports plugin-test dist
 	$(BIN)/pytest
+
+SOAK_SECONDS ?= 1200
+
+soak: venv e2e-deps
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BIN)/pytest tests/e2e/test_soak.py -s
 
 eval: venv
 	mkdir -p var/eval

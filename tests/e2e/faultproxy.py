@@ -116,6 +116,13 @@ class FaultProxy:
         self.holds.append(held)
         return held
 
+    async def cut_websockets(self) -> int:
+        """Closes every websocket it carries, as a network cut would; returns how many."""
+        sockets = list(self._sockets)
+        for ws in sockets:
+            await ws.close()
+        return len(sockets)
+
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
 
@@ -154,12 +161,22 @@ class FaultProxy:
             return await self._websocket(request)
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        async with self._session.request(request.method, self.upstream + request.path_qs, headers=headers,
-                                         data=await request.read(), allow_redirects=False) as answer:
-            body = await answer.read()
-            out = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
-            self._record(request, answer.status)
-            return web.Response(status=answer.status, body=body, headers=out)
+        try:
+            async with self._session.request(request.method, self.upstream + request.path_qs, headers=headers,
+                                             data=await request.read(), allow_redirects=False) as answer:
+                body = await answer.read()
+                out = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
+                self._record(request, answer.status)
+                return web.Response(status=answer.status, body=body, headers=out)
+        except aiohttp.ClientConnectionError:
+            return self._unreachable(request)
+
+    def _unreachable(self, request: web.Request) -> web.StreamResponse:
+        """The server is down (restarting): the caller's connection closes without an answer, as it would."""
+        self._record(request, 0)
+        if request.transport is not None:
+            request.transport.close()
+        raise web.HTTPServiceUnavailable()  # not sent: the connection is already closed
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         assert self._session is not None
@@ -170,6 +187,8 @@ class FaultProxy:
         except aiohttp.WSServerHandshakeError as error:
             self._record(request, error.status)
             return web.Response(status=error.status)
+        except aiohttp.ClientConnectionError:
+            return self._unreachable(request)
         self._record(request, 101)
         ws = web.WebSocketResponse()
         await ws.prepare(request)

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from .bootstrap import Api, Workspace
-from .botfixture import call, card_text, listen, post, posted, running_bot, slash, until
+from .botfixture import call, card_text, post, running_bot, slash, until
 from .conftest import MakeChannel
+from .test_bot_events import NO_QUIET, suggestion_under
 
 
 def word() -> str:
@@ -42,19 +43,14 @@ async def test_bot_channel_switch_needs_a_channel_admin(workspace: Workspace, ma
     for n in range(3):
         question = await post(workspace, "carol", room.id, f"how do I tune {topic} retries, take {n}?")
         await post(workspace, "bob", room.id, f"set {topic} retries to five and back off", root_id=question["id"])
-    async with running_bot(workspace, tmp_path) as rt:
+    async with running_bot(workspace, tmp_path, **NO_QUIET) as rt:
         assert "Only a channel admin" in (await slash(workspace, "bob", room.id, "channel off"))["text"]
         assert "now off" in (await slash(workspace, "alice", room.id, "channel off"))["text"]
         assert rt.state.channel_suggestions(room.id) is False
-        asked = await post(workspace, "alice", room.id, f"who knows how to tune {topic} retries?")
-        await until(rt, lambda: rt.store.conversation.has_post(asked["id"]))
-        async with listen(workspace, "alice") as wait:
-            assert "now on" in (await slash(workspace, "alice", room.id, "channel on"))["text"]
-            again = await post(workspace, "alice", room.id, f"anyone know how to set {topic} retries with back off?")
-            note = posted(await wait(lambda e: posted(e).get("user_id") == workspace.bot.id and bool(posted(e).get("root_id"))))
-        assert note["root_id"] == again["id"] and "bob" in note["message"]
-        thread = (await call(workspace, "alice", "GET", f"/posts/{asked['id']}/thread")).json()
-        assert all(p["user_id"] != workspace.bot.id for p in thread["posts"].values())
+        asking = f"anyone know how to set {topic} retries with back off?"
+        assert await suggestion_under(workspace, rt, "alice", room.id, asking) == ""
+        assert "now on" in (await slash(workspace, "alice", room.id, "channel on"))["text"]
+        assert "bob" in await suggestion_under(workspace, rt, "alice", room.id, asking)  # the same question, now answered
 
 
 async def test_bot_unexpected_error_shows_only_an_error_id(workspace: Workspace, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -140,15 +140,20 @@ class Conversation:
         self._later(lambda t: t.edit(e.post_id, question=question, asks=asks, content_free=free))
         return str(row[1]), str(row[2])
 
-    def delete_post(self, e: PostDeleted) -> bool:
-        row = self.db.execute("SELECT user_id, create_at, is_answer FROM posts WHERE post_id=?", (e.post_id,)).fetchone()
-        if row is None:
-            return False
-        self.db.execute("DELETE FROM posts WHERE post_id=?", (e.post_id,))
-        self.db.execute("DELETE FROM reactions WHERE post_id=?", (e.post_id,))
+    def delete_post(self, e: PostDeleted) -> list[str]:
+        """The posts that leave: the post, and its replies when it is a thread's root (Mattermost deletes the
+        whole thread but reports only the root's deletion)."""
+        gone = [r[0] for r in self.db.execute("SELECT post_id FROM posts WHERE post_id=? OR root_id=?", (e.post_id, e.post_id))]
+        for post_id in gone:
+            self._delete_one(post_id)
+        return gone
+
+    def _delete_one(self, post_id: str) -> None:
+        row = self.db.execute("SELECT user_id, create_at, is_answer FROM posts WHERE post_id=?", (post_id,)).fetchone()
+        self.db.execute("DELETE FROM posts WHERE post_id=?", (post_id,))
+        self.db.execute("DELETE FROM reactions WHERE post_id=?", (post_id,))
         self._count_activity(row[0], row[1], row[2], -1)
-        self._later(lambda t: t.delete(e.post_id))
-        return True
+        self._later(lambda t: t.delete(post_id))
 
     def _count_activity(self, user_id: str, at: int, is_answer: int, sign: int) -> None:
         row = self.db.execute("SELECT posts, answers, first_at, last_at, decayed, decayed_at FROM activity WHERE user_id=?", (user_id,)).fetchone()

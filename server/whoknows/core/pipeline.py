@@ -105,8 +105,8 @@ class Pipeline:
                     self._index(event.post_id, where[0], where[1], event.message, replace=True)
                     applied.posts_edited += 1
             case PostDeleted():
-                if conv.delete_post(event):
-                    self.index.delete(event.post_id)
+                for post_id in conv.delete_post(event):  # a root takes its thread's replies with it
+                    self.index.delete(post_id)
                     self._pending += 1
                     applied.posts_deleted += 1
             case ReactionAdded():

@@ -33,6 +33,7 @@ from ..core.events import PostCreated, UserUpdated
 from ..errors import StartupError
 from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_store
+from .decisions import Decisions
 from .live import LiveEvents
 from .plugin import PluginLink
 from .registration import check_reachable, register_commands, register_team, withdraw_commands
@@ -87,6 +88,8 @@ class Runtime:
         """Why a stop was asked for (a signal's name); run_forever then returns instead of raising."""
         self._starting: asyncio.Task[None] | None = None
         self.username = ""
+        self.decisions = Decisions()
+        """Finished inline-suggestion decisions: `decisions.wait(post_id)` (tests wait there, not on drained())."""
 
     def _now(self) -> int:
         """The one clock, read through the services once they exist (tests may hand them another)."""
@@ -141,7 +144,9 @@ class Runtime:
 
     def _on_live(self, post: PostCreated) -> None:
         if wanted(self.services, post, self.services.clock()):
-            self.spawn(suggest(self.services, post))
+            self.spawn(self.decisions.track(post.post_id, suggest(self.services, post)))
+        else:
+            self.decisions.finish(post.post_id)
 
     # -- lifecycle ----------------------------------------------------------------------------
 

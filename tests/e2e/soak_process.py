@@ -1,0 +1,118 @@
+"""The soak's bot as a process of its own, so it can be killed with SIGKILL and started again on the same data.
+
+Its log lines are read as they come, each stamped with the time it was read (the soak matches error ids to the
+faults it injected by that time), and its resident memory is read from /proc.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LAUNCHER = Path(__file__).resolve().parent / "soak_bot.py"
+READY = "whoknows is running"
+START_TIMEOUT_S = 120.0
+STOP_TIMEOUT_S = 15.0
+ERROR_ID = re.compile(r"\berror ([0-9a-f]{8})\b")
+
+
+@dataclass(frozen=True)
+class Line:
+    at: float
+    """time.monotonic() when it was read."""
+    text: str
+
+
+@dataclass
+class BotProcess:
+    data: Path
+    env: dict[str, str]
+    lines: list[Line] = field(default_factory=list)
+    starts: int = 0
+    _process: asyncio.subprocess.Process | None = None
+    _reader: asyncio.Task[None] | None = None
+    _waiters: list[tuple[Callable[[str], bool], asyncio.Future[None]]] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    async def start(self) -> None:
+        """Starts it and returns once it says it is running (bounded)."""
+        ready = self.expect(lambda text: READY in text)
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable, str(LAUNCHER), "-v", "--data", str(self.data), "run", env={**os.environ, **self.env},
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        self.starts += 1
+        self._reader = asyncio.create_task(self._read(self._process))
+        try:
+            await asyncio.wait_for(ready, START_TIMEOUT_S)
+        except TimeoutError:
+            raise AssertionError("the bot did not start:\n" + self.tail()) from None
+
+    def expect(self, predicate: Callable[[str], bool]) -> asyncio.Future[None]:
+        """A future that is done at the first log line from now on that matches."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((predicate, future))
+        return future
+
+    async def _read(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stderr is not None
+        while line := await process.stderr.readline():
+            text = line.decode(errors="replace").rstrip("\n")
+            self.lines.append(Line(time.monotonic(), text))
+            for predicate, future in list(self._waiters):
+                if not future.done() and predicate(text):
+                    future.set_result(None)
+                    self._waiters.remove((predicate, future))
+
+    async def kill(self) -> None:
+        """SIGKILL: no clean stop, no last write."""
+        await self._end(signal.SIGKILL)
+
+    async def stop(self) -> None:
+        await self._end(signal.SIGTERM)
+
+    async def _end(self, how: signal.Signals) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        if process.returncode is None:
+            process.send_signal(how)
+            try:
+                await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        if self._reader is not None:
+            await self._reader
+        self.lines.append(Line(time.monotonic(), f"=== soak: bot exited with {process.returncode}"))
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    def rss_kib(self) -> int | None:
+        """Resident memory now (VmRSS), or None when it is not running."""
+        if self.pid is None:
+            return None
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
+        except OSError:
+            return None
+        found = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+        return int(found.group(1)) if found else None
+
+    def error_lines(self) -> list[tuple[Line, str]]:
+        """Every log line that carries an error id, with the id."""
+        return [(line, m.group(1)) for line in self.lines if (m := ERROR_ID.search(line.text))]
+
+    def tail(self, count: int = 40) -> str:
+        return "\n".join(line.text for line in self.lines[-count:])
