@@ -16,7 +16,7 @@ help:
 	@echo "make soak       the long soak under faults against the real server (SOAK_SECONDS=1200)"
 	@echo "make typecheck  mypy --strict"
 	@echo "make lint-imports  the layer contracts (import-linter, pyproject.toml)"
-	@echo "make eval       the expert-finding evaluation on every dev set (Stack Exchange and chat)"
+	@echo "make eval       the expert-finding evaluation on every dev set (Stack Exchange and chat; ENGINE=tantivy)"
 	@echo "make bench      the benchmark (SCALE=100k by default, SCALE=1m; ENGINE=whoosh or tantivy)"
 	@echo "make plugin     the Go plugin's binaries (linux-amd64, linux-arm64) in server/plugin/dist/"
 	@echo "make dist       the plugin bundle dist/<id>-<version>.tar.gz (binaries, assets, the service's wheel)"
@@ -58,11 +58,11 @@ eval: venv
 	for site in cardano beer; do \
 	  $(BIN)/whoknows dataset stackexchange $(SHARED)/datasets/stackexchange/$$site \
 	    --corpus var/eval/$$site.corpus.jsonl --queries var/eval/$$site.queries.jsonl && \
-	  $(BIN)/whoknows eval --corpus var/eval/$$site.corpus.jsonl --queries var/eval/$$site.queries.jsonl \
+	  $(BIN)/whoknows eval --engine $(ENGINE) --corpus var/eval/$$site.corpus.jsonl --queries var/eval/$$site.queries.jsonl \
 	    > var/eval/$$site.result.json || exit 1; \
 	done
 	for chat in elmlang-general-2019 gitter-docker; do \
-	  $(BIN)/whoknows eval --corpus $(SHARED)/datasets/chat/$$chat/corpus.jsonl --queries $(SHARED)/datasets/chat/$$chat/queries.jsonl \
+	  $(BIN)/whoknows eval --engine $(ENGINE) --corpus $(SHARED)/datasets/chat/$$chat/corpus.jsonl --queries $(SHARED)/datasets/chat/$$chat/queries.jsonl \
 	    > var/eval/$$chat.result.json || exit 1; \
 	done
 	$(BIN)/whoknows eval-report var/eval/cardano.result.json var/eval/beer.result.json \
