@@ -345,15 +345,18 @@ async def heard(rt: Runtime, count: int) -> None:
 async def heard_deletion_is_never_shown(mode: Mode, make_channel: MakeChannel, data: Path) -> None:
     ws = mode.workspace
     room = make_channel(["alice", "bob", "whoknows"])
-    gone, old, new = word(), word(), word()
+    gone, old, new, along = word(), word(), word(), word()
     try:
         async with mode.start(data) as rt:
             doomed = await post(ws, "alice", room.id, f"the {gone} certificate rotation is scripted in ops/rotate.sh")
             changed = await post(ws, "alice", room.id, f"the {old} exporter needs a restart after upgrades")
-            await until(rt, lambda: rt.store.conversation.has_post(doomed["id"]) and rt.store.conversation.has_post(changed["id"]))
+            reply = await post(ws, "alice", room.id, f"and the {along} renewal cron runs it weekly", root_id=doomed["id"])
+            made = (doomed, changed, reply)
+            await until(rt, lambda: all(rt.store.conversation.has_post(p["id"]) for p in made))
             await rt.drained()
             assert doomed["id"] in card_text(await slash(ws, "bob", room.id, gone))  # found before: the checks below can fail
             assert changed["id"] in card_text(await slash(ws, "bob", room.id, old))
+            assert reply["id"] in card_text(await slash(ws, "bob", room.id, along))
             rt.writer.batch_milliseconds = WIDE_BATCH_MS
             before = rt.writer.submitted
             with Api(ws.url, ws.user("alice").token) as alice:
@@ -361,7 +364,8 @@ async def heard_deletion_is_never_shown(mode: Mode, make_channel: MakeChannel, d
                 alice.call("PUT", f"/posts/{changed['id']}/patch", {"message": f"the {new} exporter restarts by itself now"})
             await heard(rt, before + 2)
             assert rt.store.conversation.has_post(doomed["id"]), "the batch was applied already: this run proves nothing"
-            for topic, post_id in ((gone, doomed["id"]), (old, changed["id"])):
+            # The root's deletion takes its reply with it (Mattermost reports only the root's).
+            for topic, post_id in ((gone, doomed["id"]), (old, changed["id"]), (along, reply["id"])):
                 answer = card_text(await slash(ws, "bob", room.id, topic))
                 assert post_id not in answer, f"a card asked after the service heard the change still shows it:\n{answer}"
             person = card_text(await slash(ws, "bob", room.id, "@alice"))

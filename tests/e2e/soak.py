@@ -137,7 +137,7 @@ class Soak:
             raise
         answer.raise_for_status()
         self.ledger.deleted(target, time.monotonic())
-        if self.rng.random() < 0.5:  # ask about it at once: the deletion races the bot's batch ("near" below GRACE_S)
+        if self.rng.random() < 0.5:  # ask about it at once: the deletion races its event to the bot ("near" below GRACE_S)
             topic = self.ledger.text_of[target].split()[0]
             self.ops["ask after delete"] += 1
             await self.ask(api, user, room, topic)

@@ -1,9 +1,10 @@
 """What the soak checks: every answer (no deleted post, no post its caller cannot read), the index against the
 server's posts, and every error id in the bot's log against the faults that were injected.
 
-A deletion counts against a card only once the bot has had time to hear it: the server confirmed it more than
-GRACE_S before the question, and no fault covered it (a fault hides a deletion until it is over and the bot has
-caught up). Closer ones are "near": counted apart, until deletions win over batching (issue 14).
+A deletion counts against a card once the bot has had time to hear it: the server confirmed it more than GRACE_S
+before the question (the websocket event's way to the bot), and no fault covered it (a fault hides a deletion until
+it is over and the bot has caught up). From hearing on, the bot withholds the post whatever its batch is doing, so
+a card inside that grace is counted apart ("near") and is expected to be rare.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from whoknows.storage.store import INDEX_DIR, STATE_FILE
 
 from .soak_process import Line
 
-GRACE_S = 2.0
-"""How long after the server confirmed a deletion a card may still show the post (see the module's note)."""
+GRACE_S = 0.5
+"""How long after the server confirmed a deletion the bot may not have heard of it yet (see the module's note)."""
 EXPLAINED_AFTER_S = 5.0
 """An error logged this long after a fault's recovery is still its consequence (a retry that gave up late)."""
 PERMALINK = re.compile(r"/pl/([a-z0-9]{26})")

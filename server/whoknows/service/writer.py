@@ -73,11 +73,19 @@ class Writer:
         self.withheld = store.engine.withheld
         """Posts whose deletion or edit was submitted: left out of every answer until their batch is searchable."""
         self._unreleased: list[str] = []
+        self._thread_of: dict[str, list[str]] = {}
+        """The replies withheld with a root whose deletion was heard, released with it."""
 
     async def submit(self, items: Sequence[Item]) -> None:
         """Queues items for the pipeline's owner, introducing unknown authors first. A deletion or an edit is withheld
         at once, before anything else can answer (an answer never waits for the batch)."""
-        self.withheld.hear(changed(items))
+        heard = changed(items)
+        for item in items:  # a root's deletion takes its thread with it: its replies are withheld too
+            if isinstance(item, PostDeleted):
+                replies = self.store.conversation.facts.replies([item.post_id]).get(item.post_id, [])
+                self._thread_of.setdefault(item.post_id, []).extend(replies)
+                heard += replies
+        self.withheld.hear(heard)
         authors = {i.user_id for i in items if isinstance(i, PostCreated) and i.user_id not in self.known_users}
         if authors:
             await self.introduce_all(sorted(authors))
@@ -140,6 +148,7 @@ class Writer:
                     except Exception:
                         log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
         self._unreleased += changed(events)
+        self._unreleased += [r for e in events if isinstance(e, PostDeleted) for r in self._thread_of.pop(e.post_id, [])]
         if not await self._flush():
             self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
             self.on_applied(events)
