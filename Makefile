@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv demo test test-fast soak typecheck lint-imports e2e-deps postgres mattermost eval bench clean plugin plugin-pin plugin-test dist
+.PHONY: help venv demo test test-fast soak typecheck lint-imports e2e-deps postgres mattermost eval bench bench-mattermost clean plugin plugin-pin plugin-test dist
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
@@ -18,6 +18,7 @@ help:
 	@echo "make lint-imports  the layer contracts (import-linter, pyproject.toml)"
 	@echo "make eval       the expert-finding evaluation on every dev set (Stack Exchange and chat; ENGINE=tantivy)"
 	@echo "make bench      the benchmark (SCALE=100k by default, SCALE=1m; ENGINE=whoosh or tantivy)"
+	@echo "make bench-mattermost  /whoknows timed through a real Mattermost server (SCALE=100k, or 20k for a quick check)"
 	@echo "make plugin     the Go plugin's binaries (linux-amd64, linux-arm64) in server/plugin/dist/"
 	@echo "make dist       the plugin bundle dist/<id>-<version>.tar.gz (binaries, assets, the service's wheel)"
 
@@ -73,6 +74,11 @@ ENGINE ?= whoosh
 
 bench: venv
 	$(BIN)/python -m whoknows.bench --scale $(SCALE) --engine $(ENGINE) --out var/bench
+
+# The same workspace in a real Mattermost (its bulk import), the bot backfilling it, /whoknows timed through
+# POST /api/v4/commands/execute beside in-process. Its own database (WHOKNOWS_PG_DATABASE overrides it).
+bench-mattermost: venv e2e-deps
+	PYTHONPATH=tests $(BIN)/python -m bench --scale $(SCALE) --out var/bench
 
 clean:
 	rm -rf var build dist server/plugin/dist .mypy_cache .pytest_cache

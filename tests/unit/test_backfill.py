@@ -143,3 +143,38 @@ async def test_a_checkpoint_never_falls_behind_what_live_events_queued() -> None
     backfill = Backfill(server, state, applied.submit, "bot", live_since=lambda _: 99)  # type: ignore[arg-type]
     await backfill.channel("c")
     assert backfill.checkpoint is not None and backfill.checkpoint.since == 99 == state.checkpoint("c").since
+
+
+class ThreadedRest:
+    """Threads whose replies come long after their roots, paged as Mattermost pages them: `order` holds the page's
+    own posts (created before the cursor post), and `posts` also carries every post of their threads, older or newer."""
+
+    def __init__(self) -> None:
+        roots = [{**_post(10 * k), "root_id": ""} for k in range(1, 101)]
+        replies = [{**_post(10 * k + 500 + j), "id": f"r{k:03d}-{j}", "root_id": f"p{10 * k:03d}"} for k in range(1, 101) for j in (1, 2)]
+        self.posts = {p["id"]: p for p in [*roots, *replies]}
+        self.calls = 0
+
+    async def posts_before(self, channel_id: str, before: str) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls > 50:
+            raise AssertionError("the backfill keeps asking for pages: its cursor does not move")
+        limit = self.posts[before]["create_at"] if before else 10**9
+        page = sorted((p for p in self.posts.values() if p["create_at"] < limit), key=lambda p: -p["create_at"])[:50]
+        threads = {p["root_id"] or p["id"] for p in page}
+        context = {p["id"]: p for p in self.posts.values() if (p["root_id"] or p["id"]) in threads}
+        return {"order": [p["id"] for p in page], "posts": context}
+
+
+async def test_thread_context_in_a_page_does_not_move_the_cursor() -> None:
+    """A page also carries the roots and replies of its posts' threads: a cursor taken from them skipped history (an
+    older root) or stood still (a newer reply, at the last page)."""
+    state = ServiceState(":memory:")
+    applied: set[str] = set()
+
+    async def submit(items: Sequence[Event | Checkpointed]) -> None:
+        applied.update(i.post_id for i in items if isinstance(i, PostCreated))
+
+    rest = ThreadedRest()
+    await Backfill(rest, state, submit, "bot").channel("c")  # type: ignore[arg-type]
+    assert applied == set(rest.posts)  # none skipped (and, by ThreadedRest's bound, no page asked for forever)

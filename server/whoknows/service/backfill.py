@@ -46,13 +46,21 @@ def _updated(post: dict[str, Any]) -> int:
     return int(post.get("update_at") or 0)
 
 
-def _older_than(posts: Sequence[dict[str, Any]]) -> str:
-    """The cursor of the next, older page. Mattermost pages by "CreateAt < the given post's": posts sharing the
-    oldest post's millisecond would be skipped, so the next page starts after the newest post of an older
-    millisecond and re-reads the tied ones (applying a post twice changes nothing)."""
-    oldest = int(posts[0].get("create_at") or 0)
-    newer = [p for p in posts if int(p.get("create_at") or 0) > oldest]
-    return str(newer[0]["id"] if newer else posts[0]["id"])
+def _older_than(page: dict[str, Any]) -> str:
+    """The cursor of the next, older page, from the page's own posts (its `order`): the answer also carries the other
+    posts of their threads, older roots and newer replies, which are applied but must not move the cursor (an older
+    root skipped the history between; a newer reply on the last page asked for the same page forever).
+
+    Mattermost pages by "CreateAt < the given post's": posts sharing the oldest post's millisecond would be skipped,
+    so the next page starts after the newest post of an older millisecond and re-reads the tied ones (applying a post
+    twice changes nothing). Empty when the page has no posts of its own: the history is done."""
+    posts: dict[str, dict[str, Any]] = page.get("posts") or {}
+    own = sorted((posts[i] for i in page.get("order") or [] if i in posts), key=lambda p: (int(p.get("create_at") or 0), str(p.get("id"))))
+    if not own:
+        return ""
+    oldest = int(own[0].get("create_at") or 0)
+    newer = [p for p in own if int(p.get("create_at") or 0) > oldest]
+    return str(newer[0]["id"] if newer else own[0]["id"])
 
 
 class Backfill:
@@ -104,13 +112,15 @@ class Backfill:
         kept = set(self.kept(channel_id))  # before reading: a post that arrives meanwhile is not judged by pages read before it
         seen: set[str] = set()
         before, total = "", 0
-        while posts := page_posts(await self.rest.posts_before(channel_id, before)):
+        while posts := page_posts(page := await self.rest.posts_before(channel_id, before)):
             if not before:
                 since = max([since, *map(_updated, posts)])
             seen.update(str(p.get("id")) for p in posts)
-            before = _older_than(posts)
             total += len(posts)
             await self.submit(self._events(posts))
+            if not (cursor := _older_than(page)):  # only thread context: nothing older is left
+                break
+            before = cursor
         gone = sorted(kept - seen)
         await self._done(channel_id, [PostDeleted(post_id, since) for post_id in gone], since, cp.history_before)
         log.info("caught up %s from its whole history: %d posts read, %d deleted while away", label, total, len(gone))
@@ -118,11 +128,14 @@ class Backfill:
 
     async def _history(self, channel_id: str, cp: Checkpoint, label: str) -> int:
         before, since, total = cp.history_before, cp.since, 0
-        while posts := page_posts(await self.rest.posts_before(channel_id, before)):
+        while posts := page_posts(page := await self.rest.posts_before(channel_id, before)):
             if not before:  # the newest page: changes after it arrive live, or by catch-up next time
                 since = max([since, *map(_updated, posts)])
-            before = _older_than(posts)
             total += len(posts)
+            if not (cursor := _older_than(page)):  # only thread context: nothing older is left
+                await self.submit(self._events(posts))
+                break
+            before = cursor
             await self.submit([*self._events(posts), Checkpointed(channel_id, Checkpoint(since, before, False))])
             log.info("backfill %s: %d posts so far", label, total)
         await self._done(channel_id, [], since, before)

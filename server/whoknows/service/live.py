@@ -148,7 +148,9 @@ class LiveEvents:
         p = self.presence
         for cid in sorted(p.indexed):
             await self.backfill_one(cid)
-        await self.writer.drained()
+        # Unbounded: at 100k posts the writer can hold more than 30 s of work when the last page is read, and a
+        # timeout here ended the task, so `backfilled` was never set.
+        await self.writer.drained(timeout=None)
         p.backfilled.set()
         log.info("history is up to date in %d channel(s)", len(p.indexed))
         advice = engine_advice(self.settings, self.writer.store)

@@ -181,8 +181,8 @@ class Writer:
             log.info("%s", messages.disk_space_back(self.index_dir))
         return True
 
-    async def drained(self, timeout: float = 30.0) -> None:
-        """Waits until everything submitted so far has been applied and is searchable."""
+    async def drained(self, timeout: float | None = 30.0) -> None:
+        """Waits until everything submitted so far has been applied and is searchable (None: however long it takes)."""
         target = self._submitted
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: self._applied >= target), timeout)
