@@ -76,7 +76,8 @@ def bulk_import(admin: Api, archive: Path) -> None:
 
 
 def workspace_people(jsonl: Path, leave_out: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The imported teams' names and the people (usernames) in the file, without `leave_out`."""
+    """The imported teams' names and the people (usernames) of the first team in the file, without `leave_out`
+    (they run the command in its town-square: someone outside that team would be refused)."""
     teams, people = [], []
     with jsonl.open(encoding="utf-8") as lines:
         for line in lines:
@@ -84,7 +85,8 @@ def workspace_people(jsonl: Path, leave_out: Sequence[str]) -> tuple[list[str], 
             if obj["type"] == "team":
                 teams.append(obj["team"]["name"])
             elif obj["type"] == "user" and obj["user"]["username"] not in leave_out:
-                people.append(obj["user"]["username"])
+                if teams and teams[0] in {t.get("name") for t in obj["user"].get("teams") or []}:
+                    people.append(obj["user"]["username"])
             elif obj["type"] in ("post", "direct_channel", "direct_post"):
                 break  # users come before posts in a bulk file
     return teams, people
