@@ -192,3 +192,29 @@ def test_a_bad_prefix_is_refused_before_any_request(prefix: str) -> None:
 def test_the_engine_without_a_server_is_refused() -> None:
     with pytest.raises(ValueError, match="OpenSearchUrl"):
         open_index("opensearch")
+
+
+def test_an_unreachable_server_at_start_up_stops_it_in_one_line_and_wipes_nothing(tmp_path: Path) -> None:
+    from opensearch_node import free_port
+
+    from whoknows.core.conversation import Conversation
+    from whoknows.errors import StartupError
+    from whoknows.service.repair import prepare
+    from whoknows.storage.store import STATE_FILE
+
+    conversation = Conversation(str(tmp_path / STATE_FILE))
+    conversation.begin()
+    conversation.db.execute("INSERT INTO posts (post_id, channel_id, user_id, root_id, create_at, edit_at, message, is_answer)"
+                            " VALUES ('p1', 'town', 'u1', '', 1, 1, 'postgres autovacuum', 0)")
+    conversation.commit()
+    conversation.close()
+    away = IndexServer(f"http://127.0.0.1:{free_port()}", prefix="whoknows-away")
+    with pytest.raises(StartupError) as raised:
+        prepare(tmp_path, "opensearch", away)
+    text = str(raised.value)
+    assert text.startswith(f"cannot reach OpenSearch at {away.url}") and "nothing was wiped" in text and "\n" not in text
+    kept = Conversation(str(tmp_path / STATE_FILE))
+    try:
+        assert kept.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
+    finally:
+        kept.close()

@@ -18,8 +18,10 @@ from enum import Enum
 from pathlib import Path
 
 from ..core.conversation import Conversation
-from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, drop_index, engine_folder, entry, open_index, outdated_analysis
+from .. import messages
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, IndexUnavailable, drop_index, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
+from ..errors import StartupError
 from ..storage.state import ServiceState
 from ..storage.store import STATE_FILE, refuse_newer_folder
 
@@ -48,6 +50,8 @@ def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | 
         warnings.simplefilter("ignore", ResourceWarning)
         try:
             return read(path, server)
+        except IndexUnavailable as error:  # the server is away, the index may be fine: never wiped for that
+            raise StartupError(messages.index_unavailable(str(error))) from None
         except Exception as error:  # any failure to read means the same: damaged
             failure = type(error).__name__
         gc.collect()

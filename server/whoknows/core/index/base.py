@@ -41,6 +41,11 @@ class IndexServer:
     verify_tls: bool = True
 
 
+class IndexUnavailable(Exception):
+    """The index's server cannot be reached or refused the credentials (the text says which, naming the server):
+    not a damaged index, so nothing is wiped because of it."""
+
+
 class PendingWrites:
     """The last pending operation per post until the next commit: "add" (never committed), "update" or
     "delete" (the post may be committed). Engines apply updates and deletes only to committed documents,

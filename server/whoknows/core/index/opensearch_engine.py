@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Collection, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterator, Sequence
+from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch
-from opensearchpy.exceptions import NotFoundError, RequestError
+from opensearchpy.exceptions import AuthenticationException, AuthorizationException, NotFoundError, RequestError
+from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 
 from .analysis import ANALYSIS_VERSION, ANALYZER
-from .base import Hit, IndexedPost, IndexServer, IndexStats, PendingWrites
+from .base import Hit, IndexedPost, IndexServer, IndexStats, IndexUnavailable, PendingWrites
+
+T = TypeVar("T")
 
 BULK_ACTIONS = 2_000
 """Documents per bulk request (a request stays a few megabytes; a big commit is several)."""
@@ -79,6 +82,16 @@ def connect(server: IndexServer) -> OpenSearch:
     )
 
 
+def reaching(server: IndexServer, call: Callable[[], T]) -> T:
+    """`call()`, with the server's being unreachable or refusing the credentials raised as IndexUnavailable."""
+    try:
+        return call()
+    except SearchConnectionError as error:
+        raise IndexUnavailable(f"cannot reach OpenSearch at {server.url} ({type(error.info).__name__ if error.info else 'no answer'})") from None
+    except (AuthenticationException, AuthorizationException) as error:
+        raise IndexUnavailable(f"OpenSearch at {server.url} refused the credentials ({error.status_code})") from None
+
+
 class OpenSearchIndex:
     """PostIndex in an OpenSearch index. `scratch=True`: a new index of its own, deleted at close (tests, evaluation)."""
 
@@ -88,7 +101,7 @@ class OpenSearchIndex:
         self._scratch = scratch
         self._client = connect(server)
         self._pending = PendingWrites()
-        self._create()
+        reaching(server, self._create)
 
     def _create(self) -> None:
         if self._client.indices.exists(index=self.name):
@@ -223,7 +236,7 @@ class OpenSearchIndex:
 def index_exists(server: IndexServer) -> bool:
     client = connect(server)
     try:
-        return bool(client.indices.exists(index=index_name(server)))
+        return bool(reaching(server, lambda: client.indices.exists(index=index_name(server))))
     finally:
         client.close()
 
@@ -234,7 +247,7 @@ def read_post_ids(server: IndexServer) -> set[str]:
         raise FileNotFoundError(index_name(server))
     index = OpenSearchIndex(server)
     try:
-        return index.post_ids()
+        return reaching(server, index.post_ids)
     finally:
         index.close()
 
@@ -243,6 +256,6 @@ def drop_index(server: IndexServer) -> None:
     """Deletes the service's index when there is one."""
     client = connect(server)
     try:
-        client.indices.delete(index=index_name(server), params={"ignore_unavailable": "true"})
+        reaching(server, lambda: client.indices.delete(index=index_name(server), params={"ignore_unavailable": "true"}))
     finally:
         client.close()
