@@ -30,7 +30,7 @@ from whoknows.core.events import (
 )
 from whoknows.core.pipeline import Applied, Pipeline
 from whoknows.core.index import IndexServer, PostIndex, open_index
-from opensearch_node import Node, NodeUnavailable
+from opensearch_node import session_server
 
 SHARED = Path(os.environ.get("WHOKNOWS_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
 """The shared folder beside the repository (the dev data sets); WHOKNOWS_SHARED points elsewhere."""
@@ -170,18 +170,8 @@ def index_engine() -> str:
 
 @pytest.fixture(scope="session")
 def opensearch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
-    """A real single-node OpenSearch for the session (tests/opensearch), started by the first test that needs it.
-    Without Java or Maven the opensearch cases are skipped, saying why; under CI they fail instead."""
-    try:
-        node = Node(tmp_path_factory.mktemp("opensearch"))
-    except NodeUnavailable as error:
-        if under_ci():
-            pytest.fail(str(error))
-        pytest.skip(str(error))
-    try:
-        yield IndexServer(node.url, prefix="whoknows-test")
-    finally:
-        node.stop()
+    """A real single-node OpenSearch for the session (tests/opensearch), started by the first test that needs it."""
+    yield from session_server(tmp_path_factory, "whoknows-test")
 
 
 def server_for(engine: str, request: pytest.FixtureRequest) -> IndexServer | None:

@@ -1,19 +1,25 @@
-"""A real single-node OpenSearch for the tests: tests/opensearch/run-opensearch.sh (built and cached by
-build-opensearch.sh) on a free port, in a folder of the session, stopped when the session ends (or when this
-process dies: the node exits when its standard input closes)."""
+"""A real single-node OpenSearch for the unit and end-to-end tests: tests/opensearch/run-opensearch.sh (built
+and cached by build-opensearch.sh) on a free port, in a folder of the session, stopped when the session ends (or
+when this process dies: the node exits when its standard input closes). `session_server` is the fixtures' body."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
-RUN = Path(__file__).resolve().parents[1] / "opensearch" / "run-opensearch.sh"
+import pytest
+
+from whoknows.core.index import IndexServer
+
+RUN = Path(__file__).resolve().parent / "opensearch" / "run-opensearch.sh"
 START_SECONDS = 300.0
 """The first start may build the launcher (Maven downloads OpenSearch)."""
 
@@ -79,3 +85,18 @@ class Node:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def session_server(tmp_path_factory: pytest.TempPathFactory, prefix: str) -> Iterator[IndexServer]:
+    """A node for the session, as an IndexServer with `prefix`. Without Java or Maven the test is skipped, saying
+    why; under CI (`CI` set) it fails instead: there the node must be there."""
+    try:
+        node = Node(tmp_path_factory.mktemp("opensearch"))
+    except NodeUnavailable as error:
+        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+            pytest.fail(str(error))
+        pytest.skip(str(error))
+    try:
+        yield IndexServer(node.url, prefix=prefix)
+    finally:
+        node.stop()
