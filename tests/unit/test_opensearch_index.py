@@ -218,3 +218,19 @@ def test_an_unreachable_server_at_start_up_stops_it_in_one_line_and_wipes_nothin
         assert kept.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
     finally:
         kept.close()
+
+
+def test_the_command_line_without_a_server_or_with_one_away_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opensearch_node import free_port
+
+    from whoknows.errors import UserError
+    from whoknows.storage.store import open_store
+
+    monkeypatch.delenv("WHOKNOWS_OPEN_SEARCH_URL", raising=False)
+    with pytest.raises(UserError, match="needs the URL of an OpenSearch server"):
+        with open_store(tmp_path, engine="opensearch"):
+            pass
+    monkeypatch.setenv("WHOKNOWS_OPEN_SEARCH_URL", f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(UserError, match="cannot reach OpenSearch at http://127.0.0.1:"):
+        with open_store(tmp_path, engine="opensearch"):
+            pass

@@ -12,7 +12,7 @@ from .. import messages
 from ..core.conversation import Conversation
 from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
 from ..core.engine import Engine
-from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, PostIndex, engine_folder, index_exists, open_index
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, IndexUnavailable, PostIndex, engine_folder, index_exists, open_index
 from ..core.migrations import refuse_newer
 from ..core.pipeline import Pipeline
 from ..errors import UserError
@@ -46,11 +46,18 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     if not create and not (data / STATE_FILE).is_file():
         raise UserError(messages.no_data(data))
     folder = data / engine_folder(engine)
-    if not create and not index_exists(engine, folder, server):
-        raise UserError(messages.no_index(data))
-    data.mkdir(parents=True, exist_ok=True)
-    conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
-    index = open_index(engine, folder, server)
+    try:
+        if not create and not index_exists(engine, folder, server):
+            raise UserError(messages.no_index(data))
+        data.mkdir(parents=True, exist_ok=True)
+        index = open_index(engine, folder, server)
+    except (ValueError, IndexUnavailable) as error:  # no server for a server engine, a bad prefix, the server away
+        raise UserError(str(error)) from None
+    try:
+        conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
+    except BaseException:
+        index.close()
+        raise
     pipeline = Pipeline(conversation, index)
     site_url = os.environ.get("WHOKNOWS_SITE_URL", "http://localhost:8065").rstrip("/")
     try:
