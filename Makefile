@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DATA ?= var/demo
 SHARED ?= ../shared
 
-.PHONY: help venv demo test test-fast soak typecheck lint-imports e2e-deps postgres mattermost eval bench bench-mattermost clean plugin plugin-pin plugin-test dist
+.PHONY: help venv demo test test-fast soak typecheck lint-imports e2e-deps postgres mattermost opensearch eval bench bench-mattermost clean plugin plugin-pin plugin-test dist
 
 help:
 	@echo "make demo       set up, generate the demo workspace, import it, ask it questions"
@@ -84,13 +84,17 @@ clean:
 	rm -rf var build dist server/plugin/dist .mypy_cache .pytest_cache
 
 # --- end-to-end harness: PostgreSQL and a Mattermost server built from its Go modules ---
-e2e-deps: postgres mattermost
+e2e-deps: postgres mattermost opensearch
 
 postgres:
 	bash tests/mattermost/setup-postgres.sh
 
 mattermost:
 	bash tests/mattermost/build-mattermost.sh
+
+# A single-node OpenSearch (tests/opensearch: its pom and a small launcher), built with Maven into the cache.
+opensearch:
+	bash tests/opensearch/build-opensearch.sh
 
 # --- the Mattermost plugin: a Go adapter (server/plugin, its own module) and the bundle ---
 # Built against the server/public version the test server pins (checked below); the go command's

@@ -121,8 +121,12 @@ def dataset_stackexchange(dump_dir: Path, corpus_out: Path, queries_out: Path) -
 def eval_(corpus: Path, queries: Path, engine: str) -> None:
     """Replay a corpus in time order and score whoknows against the baselines (JSON on stdout)."""
     from .evaluation.replay import evaluate, summary_lines
+    from .storage.store import server_from_env
 
-    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True), index_engine=engine)
+    server = server_from_env(os.environ)
+    if engine == "opensearch" and server is None:
+        raise click.UsageError("--engine opensearch needs WHOKNOWS_OPEN_SEARCH_URL (the server's URL)")
+    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True), index_engine=engine, index_server=server)
     for line in summary_lines(result):
         click.echo(line, err=True)
     click.echo(json.dumps(result))

@@ -51,6 +51,10 @@ def bad_setting(name: str, source: str, wanted: str) -> str:
     return f"the setting {name} (from {source}) must be {wanted}"
 
 
+def index_unavailable(why: str) -> str:
+    return f"{why}; check OpenSearchUrl, OpenSearchUser and OpenSearchPassword (nothing was wiped)"
+
+
 def bad_manifest(path: Path, error: Exception) -> str:
     return f"cannot read the settings manifest {path}: {type(error).__name__}"
 

@@ -29,7 +29,8 @@ from whoknows.core.events import (
     UserUpdated,
 )
 from whoknows.core.pipeline import Applied, Pipeline
-from whoknows.core.index import PostIndex, open_index
+from whoknows.core.index import IndexServer, PostIndex, open_index
+from opensearch_node import session_server
 
 SHARED = Path(os.environ.get("WHOKNOWS_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
 """The shared folder beside the repository (the dev data sets); WHOKNOWS_SHARED points elsewhere."""
@@ -155,9 +156,9 @@ class World:
         self.conversation.close()
 
 
-def build_world(*, opted_out_by_default: bool = False, engine: str = "whoosh") -> World:
+def build_world(*, opted_out_by_default: bool = False, engine: str = "whoosh", server: IndexServer | None = None) -> World:
     conversation = Conversation(opted_out_by_default=opted_out_by_default)
-    index = open_index(engine)
+    index = open_index(engine, server=server)
     return World(conversation, index, Pipeline(conversation, index), Engine(conversation, index))
 
 
@@ -167,13 +168,28 @@ def index_engine() -> str:
     return "whoosh"
 
 
+@pytest.fixture(scope="session")
+def opensearch_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    """A real single-node OpenSearch for the session (tests/opensearch), started by the first test that needs it."""
+    yield from session_server(tmp_path_factory, "whoknows-test")
+
+
+def server_for(engine: str, request: pytest.FixtureRequest) -> IndexServer | None:
+    """The server an engine needs (the session's OpenSearch node), None for an engine with a folder."""
+    if engine != "opensearch":
+        return None
+    server: IndexServer = request.getfixturevalue("opensearch_server")
+    return server
+
+
 @pytest.fixture
-def make_world(index_engine: str) -> Iterator[Callable[..., World]]:
+def make_world(index_engine: str, request: pytest.FixtureRequest) -> Iterator[Callable[..., World]]:
     """Builds worlds (with the team and the public channel ~town in place), closing them after the test."""
     made: list[World] = []
+    server = server_for(index_engine, request)
 
     def make(*, opted_out_by_default: bool = False) -> World:
-        w = build_world(opted_out_by_default=opted_out_by_default, engine=index_engine)
+        w = build_world(opted_out_by_default=opted_out_by_default, engine=index_engine, server=server)
         w.ingest(team(), channel(TOWN))
         made.append(w)
         return w

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import server_for
 from whoknows.core.index import ENGINES, IndexedPost, open_index
 from whoknows.core.pipeline import Pipeline
 
@@ -15,8 +16,9 @@ WORDS = "kafka partition rebalancing consumer lag offsets broker".split()
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_searches_during_commits_on_another_thread_never_leak_or_fail(tmp_path: Path, engine: str) -> None:
-    index = open_index(engine, tmp_path / engine)
+def test_searches_during_commits_on_another_thread_never_leak_or_fail(tmp_path: Path, engine: str,
+                                                                     request: pytest.FixtureRequest) -> None:
+    index = open_index(engine, None if engine == "opensearch" else tmp_path / engine, server_for(engine, request))
     channel_of: dict[str, str] = {}
     text_of: dict[str, str] = {}
 

@@ -33,14 +33,18 @@ _BAD_BY_KEY = {
     "SuggestionMinConfidence": ["1.01", "-0.1"],
     "LearningEmoji": ["", ":", "light bulb", "x" * 65],
     "DigestSchedule": ["", "hourly", "weekly:XYZ:09:00", "daily:25:00"],
+    "OpenSearchUrl": ["opensearch:9200", "ftp://search", "http://", "http://search /x"],
+    "OpenSearchUser": ["admin:secret", "ad\tmin"],
+    "OpenSearchIndexPrefix": ["", "Whoknows", "-whoknows", "who knows", "who*", "x" * 65],
 }
 CASES = [(s["key"], bad) for s in SPECS for bad in _BAD_BY_TYPE.get(s["type"], []) + _BAD_BY_KEY.get(s["key"], [])]
 
 
 def test_every_setting_has_bad_values_to_try() -> None:
-    # A new text setting fails here until this file tries a bad value on it (any text is a valid channel list).
+    # A new text setting fails here until this file tries a bad value on it (any text is a valid channel list,
+    # and a valid password).
     tried = {key for key, _ in CASES}
-    assert {s["key"] for s in SPECS if s["type"] == "text"} - tried <= {"ChannelList"}
+    assert {s["key"] for s in SPECS if s["type"] == "text"} - tried <= {"ChannelList", "OpenSearchPassword"}
 
 
 @pytest.mark.parametrize(("key", "bad"), CASES, ids=[f"{k}={b!r}" for k, b in CASES])
@@ -74,6 +78,22 @@ def test_blank_token_is_named_and_never_echoed() -> None:
     with pytest.raises(StartupError) as raised:
         load(MANIFEST, {**ENV, "WHOKNOWS_BOT_TOKEN": "s3cr3t-token", "WHOKNOWS_HTTP_PORT": "x"})
     assert "s3cr3t-token" not in str(raised.value)
+
+
+def test_the_opensearch_engine_without_a_server_is_refused_naming_its_variable() -> None:
+    with pytest.raises(StartupError, match="WHOKNOWS_OPEN_SEARCH_URL"):
+        load(MANIFEST, {**ENV, "WHOKNOWS_INDEX_ENGINE": "opensearch"})
+
+
+def test_the_opensearch_server_comes_from_its_settings_and_its_password_is_never_shown() -> None:
+    settings = load(MANIFEST, {**ENV, "WHOKNOWS_INDEX_ENGINE": "opensearch", "WHOKNOWS_OPEN_SEARCH_URL": "https://search:9200/",
+                               "WHOKNOWS_OPEN_SEARCH_USER": "bot", "WHOKNOWS_OPEN_SEARCH_PASSWORD": "pa55-word",
+                               "WHOKNOWS_OPEN_SEARCH_VERIFY_TLS": "false"})
+    server = settings.index_server()
+    assert server is not None
+    assert (server.url, server.user, server.password, server.prefix, server.verify_tls) == ("https://search:9200", "bot", "pa55-word", "whoknows", False)
+    assert "pa55-word" not in repr(settings) + repr(server)
+    assert load(MANIFEST, ENV).index_server() is None
 
 
 def test_the_http_server_listens_on_loopback_by_default() -> None:

@@ -91,4 +91,4 @@ def test_an_index_on_disk_is_found_again_after_a_reopen(tmp_path: Path) -> None:
 
 def test_an_unknown_engine_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown index engine"):
-        open_index("opensearch")
+        open_index("elasticsearch")

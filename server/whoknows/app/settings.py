@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from .. import messages
-from ..core.index import ENGINES
+from ..core.index import ENGINES, IndexServer
 from ..core.schedule import parse_schedule
 from ..errors import StartupError
 
@@ -71,6 +71,19 @@ class Settings:
     """plugin mode: the secret shared with the plugin (both directions)."""
     site_url: str = ""
     """Where people open Mattermost (permalinks in cards); bot mode: the Mattermost URL."""
+    open_search_url: str = ""
+    """The OpenSearch engine's server (OpenSearchUrl; WHOKNOWS_OPEN_SEARCH_URL), and below its credentials and prefix."""
+    open_search_user: str = ""
+    open_search_password: str = dataclasses.field(default="", repr=False)
+    open_search_index_prefix: str = "whoknows"
+    open_search_verify_tls: bool = True
+
+    def index_server(self) -> IndexServer | None:
+        """Where the OpenSearch engine keeps its index; None when no server is set."""
+        if not self.open_search_url:
+            return None
+        return IndexServer(self.open_search_url, self.open_search_user, self.open_search_password,
+                           self.open_search_index_prefix, self.open_search_verify_tls)
 
     def callback(self, bound_port: int) -> str:
         """Where Mattermost reaches us; the default follows the port actually bound (0 picks one)."""
@@ -188,6 +201,18 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str], sources: Mapping[s
         raise StartupError(messages.bad_setting("CommandTrigger", source("CommandTrigger"), "one word"))
     if values.get("index_engine") not in ENGINES:
         raise StartupError(messages.bad_setting("IndexEngine", source("IndexEngine"), " or ".join(ENGINES)))
+    values["open_search_url"] = search_url = str(values.get("open_search_url", "")).strip().rstrip("/")
+    if search_url and not re.match(r"^https?://[^/\s]+\S*$", search_url):
+        raise StartupError(messages.bad_setting("OpenSearchUrl", source("OpenSearchUrl"), "an http(s) URL"))
+    if values["index_engine"] == "opensearch" and not search_url:
+        raise StartupError(messages.bad_setting("OpenSearchUrl", source("OpenSearchUrl"), "an OpenSearch server's URL with IndexEngine opensearch"))
+    search_user = values["open_search_user"] = str(values.get("open_search_user", "")).strip()
+    if ":" in search_user or any(not c.isprintable() for c in search_user):
+        raise StartupError(messages.bad_setting("OpenSearchUser", source("OpenSearchUser"), "a user name without : or control characters"))
+    prefix = values["open_search_index_prefix"] = str(values.get("open_search_index_prefix", "")).strip()
+    if not re.match(r"^[a-z0-9][a-z0-9_-]{0,63}$", prefix):
+        raise StartupError(messages.bad_setting("OpenSearchIndexPrefix", source("OpenSearchIndexPrefix"),
+                                                "1-64 lowercase letters, digits, - or _ (not first)"))
     known = {f.name for f in fields(Settings)}
     missing = known - set(values)
     if missing:

@@ -17,7 +17,7 @@ from ..core.engine import Engine, Ranking
 from ..core.events import Event, PostCreated, ReactionAdded, TeamUpdated
 from ..core.pipeline import Pipeline
 from ..core.ranking import Weights
-from ..core.index import PostIndex, open_index
+from ..core.index import IndexServer, PostIndex, open_index
 from ..errors import UserError
 from .baselines import combmnz, popularity, recent
 from .metrics import QueryScore, score_query, summarize
@@ -90,12 +90,21 @@ Answerer = Callable[[Query], list[str]]
 
 
 def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), progress: Callable[[str], None] | None = None,
-             index_engine: str = "whoosh") -> dict[str, Any]:
+             index_engine: str = "whoosh", index_server: IndexServer | None = None) -> dict[str, Any]:
+    """`_replay` on a new index in RAM (OpenSearch: an index of its own in `index_server`, dropped at the end)."""
+    index = open_index(index_engine, server=index_server)
+    try:
+        return _replay(corpus, queries_path, index, weights=weights, progress=progress)
+    finally:
+        index.close()
+
+
+def _replay(corpus: Path, queries_path: Path, index: PostIndex, *, weights: Weights,
+            progress: Callable[[str], None] | None) -> dict[str, Any]:
     started = time.monotonic()
     facts, timed = load_corpus(corpus)
     queries = read_queries(queries_path)
     conversation = Conversation()
-    index = open_index(index_engine)
     pipeline = Pipeline(conversation, index, batch_size=10**9)
     pipeline.apply(facts)
     engine = Engine(conversation, index, weights)

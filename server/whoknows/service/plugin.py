@@ -127,6 +127,13 @@ class PluginLink:
         if new.index_engine != rt.settings.index_engine:
             log.warning("the search engine changes to %s at the next start of the service", new.index_engine)
             new = dataclasses.replace(new, index_engine=rt.settings.index_engine)
+        if new.index_server() != rt.settings.index_server():  # the index was opened in the server of the start
+            log.warning("the OpenSearch settings change at the next start of the service")
+            old = rt.settings
+            new = dataclasses.replace(new, open_search_url=old.open_search_url, open_search_user=old.open_search_user,
+                                      open_search_password=old.open_search_password,
+                                      open_search_index_prefix=old.open_search_index_prefix,
+                                      open_search_verify_tls=old.open_search_verify_tls)
         changed = sorted(f.name for f in dataclasses.fields(new) if getattr(new, f.name) != getattr(rt.settings, f.name))
         rt.apply_settings(new)
         log.info("the plugin's configuration (plugin %s) is applied; changed: %s", cfg.plugin_version, ", ".join(changed) or "nothing")

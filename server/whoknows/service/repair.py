@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import gc
 import logging
-import shutil
 import warnings
 from enum import Enum
 from pathlib import Path
 
 from ..core.conversation import Conversation
-from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, engine_folder, entry, open_index, outdated_analysis
+from .. import messages
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, IndexUnavailable, drop_index, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
+from ..errors import StartupError
 from ..storage.state import ServiceState
 from ..storage.store import STATE_FILE, refuse_newer_folder
 
@@ -41,25 +42,28 @@ class DamagedIndex(Exception):
     """The index on disk cannot be read (its text names what Whoosh raised)."""
 
 
-def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE) -> set[str]:
+def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None = None) -> set[str]:
     """Every post id in the index on disk; DamagedIndex when it cannot be read."""
     read = entry(engine).post_ids
     with warnings.catch_warnings():
         # Whoosh leaves a file open when it cannot parse it; it is closed here, once the failure is dropped.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            return read(path)
+            return read(path, server)
+        except IndexUnavailable as error:  # the server is away, the index may be fine: never wiped for that
+            raise StartupError(messages.index_unavailable(str(error))) from None
         except Exception as error:  # any failure to read means the same: damaged
             failure = type(error).__name__
         gc.collect()
     raise DamagedIndex(failure)
 
 
-def wipe(data: Path) -> None:
-    """Drops the index and every post known locally, and forgets the backfill cursors (never in a newer folder)."""
+def wipe(data: Path, server: IndexServer | None = None) -> None:
+    """Drops the index (also the `server`'s, when given) and every post known locally, and forgets the backfill
+    cursors (never in a newer folder)."""
     refuse_newer_folder(data)
     for engine in ENGINES:
-        shutil.rmtree(data / engine_folder(engine), ignore_errors=True)
+        drop_index(engine, data / engine_folder(engine), server)
     if (data / STATE_FILE).exists():
         conversation = Conversation(str(data / STATE_FILE))
         try:
@@ -77,7 +81,7 @@ def wipe(data: Path) -> None:
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
 
 
-def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
+def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: IndexServer | None) -> bool:
     """Puts the store's posts the index lacks, drops what the store no longer has; after a crash also
     re-puts edited posts (an edit may have reached the store only). True when something changed."""
     conversation = Conversation(str(data / STATE_FILE))
@@ -86,7 +90,7 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
         known = {r[0] for r in rows}
         if clean and known == indexed:
             return False
-        index = open_index(engine, data / engine_folder(engine))
+        index = open_index(engine, data / engine_folder(engine), server)
         changed = False
         try:
             for post_id in indexed - known:
@@ -107,7 +111,7 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str) -> bool:
         conversation.close()
 
 
-def prepare(data: Path, engine: str = DEFAULT_ENGINE) -> Outcome:
+def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None = None) -> Outcome:
     """Run before the store is opened: makes the index agree with the store, or wipes both. A folder written by a newer
     whoknows is refused first (SchemaTooNew), untouched: not even its clean-stop mark is taken."""
     refuse_newer_folder(data)
@@ -117,18 +121,18 @@ def prepare(data: Path, engine: str = DEFAULT_ENGINE) -> Outcome:
         return Outcome.FRESH
     index_dir = data / engine_folder(engine)
     try:
-        indexed = indexed_ids(index_dir, engine)
+        indexed = indexed_ids(index_dir, engine, server)
     except DamagedIndex as error:  # missing or damaged: the answer is the same
         log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
-        wipe(data)
+        wipe(data, server)
         return Outcome.WIPED
     old = outdated_analysis(index_dir)
     if old is not None:  # the terms mean something else now: index every post again, from the local store
         log.warning("the index in %s was made with text analysis version %d; indexing its posts again from the local store",
                     index_dir, old)
-        shutil.rmtree(index_dir)
+        drop_index(engine, index_dir, server)
         indexed = set()
-    return Outcome.REPAIRED if _repair(data, indexed, clean and old is None, engine) else Outcome.INTACT
+    return Outcome.REPAIRED if _repair(data, indexed, clean and old is None, engine, server) else Outcome.INTACT
 
 
 def mark_stopped(data: Path) -> None:

@@ -189,10 +189,12 @@ class Runtime:
 
     async def _start(self) -> None:
         engine = self.settings.index_engine
-        if prepare(self.data, engine) is Outcome.WIPED:
+        server = self.settings.index_server()
+        if prepare(self.data, engine, server) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
-                                                     extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine))
+                                                     extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine,
+                                                     server=server))
         store.site_url = self.settings.site_url
         state = ServiceState.in_folder(self.data)
         self._exits.callback(state.close)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +12,7 @@ from .. import messages
 from ..core.conversation import Conversation
 from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
 from ..core.engine import Engine
-from ..core.index import DEFAULT_ENGINE, ENGINES, PostIndex, engine_folder, index_exists, open_index
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, IndexUnavailable, PostIndex, engine_folder, index_exists, open_index
 from ..core.migrations import refuse_newer
 from ..core.pipeline import Pipeline
 from ..errors import UserError
@@ -36,19 +36,28 @@ class Store:
 
 @contextmanager
 def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = False,
-               extra_endorsing: frozenset[str] = frozenset(), engine: str | None = None) -> Iterator[Store]:
+               extra_endorsing: frozenset[str] = frozenset(), engine: str | None = None,
+               server: IndexServer | None = None) -> Iterator[Store]:
     """Opens (or creates) the data folder; flushes pending index writes and closes on the way out.
-    `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh."""
+    `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh. `server` None: the OpenSearch server of the environment."""
     engine = engine or default_engine()
+    server = server or server_from_env(os.environ)
     refuse_newer_folder(data)
     if not create and not (data / STATE_FILE).is_file():
         raise UserError(messages.no_data(data))
     folder = data / engine_folder(engine)
-    if not create and not index_exists(engine, folder):
-        raise UserError(messages.no_index(data))
-    data.mkdir(parents=True, exist_ok=True)
-    conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
-    index = open_index(engine, folder)
+    try:
+        if not create and not index_exists(engine, folder, server):
+            raise UserError(messages.no_index(data))
+        data.mkdir(parents=True, exist_ok=True)
+        index = open_index(engine, folder, server)
+    except (ValueError, IndexUnavailable) as error:  # no server for a server engine, a bad prefix, the server away
+        raise UserError(str(error)) from None
+    try:
+        conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
+    except BaseException:
+        index.close()
+        raise
     pipeline = Pipeline(conversation, index)
     site_url = os.environ.get("WHOKNOWS_SITE_URL", "http://localhost:8065").rstrip("/")
     try:
@@ -72,3 +81,14 @@ def default_engine() -> str:
     if engine not in ENGINES:
         raise UserError(messages.bad_setting(ENGINE_VARIABLE, "the environment", " or ".join(ENGINES)))
     return engine
+
+
+def server_from_env(env: Mapping[str, str]) -> IndexServer | None:
+    """The OpenSearch server of the CLI and the evaluation: $WHOKNOWS_OPEN_SEARCH_URL (none when unset), with
+    $WHOKNOWS_OPEN_SEARCH_USER, _PASSWORD, _INDEX_PREFIX and _VERIFY_TLS, the variables of plugin.json's settings."""
+    url = env.get("WHOKNOWS_OPEN_SEARCH_URL", "").strip().rstrip("/")
+    if not url:
+        return None
+    verify = env.get("WHOKNOWS_OPEN_SEARCH_VERIFY_TLS", "true").strip().lower() not in ("false", "0", "no", "off")
+    return IndexServer(url, env.get("WHOKNOWS_OPEN_SEARCH_USER", "").strip(), env.get("WHOKNOWS_OPEN_SEARCH_PASSWORD", ""),
+                       env.get("WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX", "").strip() or "whoknows", verify)

@@ -4,7 +4,7 @@ registry sit above it, in this package)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -27,6 +27,23 @@ class IndexStats:
     documents: int
     segments: int
     size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexServer:
+    """Where an engine that lives in a search server keeps its indices (OpenSearch): the server's URL, its
+    credentials and the prefix of every index name the engine makes. Engines with a folder ignore it."""
+
+    url: str
+    user: str = ""
+    password: str = field(default="", repr=False)
+    prefix: str = "whoknows"
+    verify_tls: bool = True
+
+
+class IndexUnavailable(Exception):
+    """The index's server cannot be reached or refused the credentials (the text says which, naming the server):
+    not a damaged index, so nothing is wiped because of it."""
 
 
 class PendingWrites:

@@ -1,0 +1,66 @@
+"""The bot with IndexEngine=opensearch, against the real Mattermost and a real single-node OpenSearch: what
+people post, edit and delete reaches the server's index (named under the prefix, nothing in the data folder but
+the analysis stamp), private evidence stays with members, and a restart finds the index in the server again."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from opensearch_node import session_server
+from whoknows.core.index import IndexServer
+from whoknows.service.repair import STOPPED_CLEANLY, Outcome, prepare
+
+from .bootstrap import Workspace
+from .botfixture import call, card_text, post, running_bot, slash, until
+
+
+@pytest.fixture(scope="session")
+def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    yield from session_server(tmp_path_factory, "whoknows-e2e")
+
+
+def _count(server: IndexServer, index: str, term: str) -> int:
+    body = json.dumps({"query": {"term": {"text": term}}}).encode()
+    request = urllib.request.Request(f"{server.url}/{index}/_count", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return int(json.load(answer)["count"])
+
+
+async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after_a_restart(
+        workspace: Workspace, opensearch: IndexServer, tmp_path: Path) -> None:
+    prefix = f"whoknows-e2e-{uuid.uuid4().hex[:8]}"
+    env = {"WHOKNOWS_INDEX_ENGINE": "opensearch", "WHOKNOWS_OPEN_SEARCH_URL": opensearch.url,
+           "WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX": prefix}
+    topic, other, gone = (f"zq{uuid.uuid4().hex[:8]}" for _ in range(3))
+    public = workspace.public_channel.id
+    async with running_bot(workspace, tmp_path, **env) as rt:
+        secret = await post(workspace, "alice", workspace.private_channel.id, f"the {topic} budget is frozen until March")
+        edited = await post(workspace, "dave", public, f"I run the {other} exporter")
+        deleted = await post(workspace, "carol", public, f"notes on {gone} alerts")
+        await until(rt, lambda: all(rt.store.conversation.has_post(p["id"]) for p in (secret, edited, deleted)))
+        await rt.drained()
+        assert _count(opensearch, f"{prefix}-posts", topic) == 1, "the post is in the server's index"
+        for_bob = card_text(await slash(workspace, "bob", public, topic))
+        for_carol = card_text(await slash(workspace, "carol", public, topic))
+        assert "alice" in for_bob and "budget" in for_bob
+        assert "alice" not in for_carol and "budget" not in for_carol
+
+        assert (await call(workspace, "dave", "PUT", f"/posts/{edited['id']}/patch", {"message": "I run the tracing stack"})).status_code == 200
+        assert (await call(workspace, "carol", "DELETE", f"/posts/{deleted['id']}")).status_code == 200
+        await until(rt, lambda: not rt.store.conversation.has_post(deleted["id"]))
+        await rt.drained()
+        assert "dave" not in card_text(await slash(workspace, "bob", public, other))
+        assert "carol" not in card_text(await slash(workspace, "bob", public, gone))
+        assert _count(opensearch, f"{prefix}-posts", other) == 0 and _count(opensearch, f"{prefix}-posts", gone) == 0
+
+    assert [p.name for p in (tmp_path / "index-opensearch").iterdir()] == ["whoknows-analysis"]
+    assert prepare(tmp_path, "opensearch", IndexServer(opensearch.url, prefix=prefix)) is Outcome.INTACT
+    (tmp_path / STOPPED_CLEANLY).touch()  # prepare took the mark; the restart below sees a clean stop again
+    async with running_bot(workspace, tmp_path, **env):
+        assert "alice" in card_text(await slash(workspace, "bob", public, topic)), "the restart answers from the server's index"
