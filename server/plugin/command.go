@@ -15,7 +15,17 @@ import (
 const (
 	msgStarting      = "whoknows is starting, try again in a moment."
 	msgNotConfigured = "whoknows is not connected to its service yet: a System Admin sets Service command or Service URL in System Console > Plugins > Who knows."
+	msgRefused       = "whoknows' service refused the plugin: its secret does not match. A System Admin checks Service secret in System Console > Plugins > Who knows."
 )
+
+// unavailable is what a failed hand-over tells people: the service refused the plugin's secret (a setting to fix,
+// not a wait), or it is not answering yet (starting, restarting, or not listening).
+func unavailable(status int) string {
+	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+		return msgRefused
+	}
+	return msgStarting
+}
 
 // ExecuteCommand hands /whoknows to the service with the server's CommandArgs (the caller's user id
 // is the server's, never parsed from the text) and returns the service's CommandResponse.
@@ -30,8 +40,11 @@ func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*mo
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	status, data, err := p.link.call(ctx, http.MethodPost, "/plugin/v1/command", body, http.Header{headerUser: {args.UserId}})
-	if err != nil || status != http.StatusOK {
+	if err != nil {
 		return ephemeral(msgStarting), nil
+	}
+	if status != http.StatusOK {
+		return ephemeral(unavailable(status)), nil
 	}
 	resp, err := model.CommandResponseFromJSON(bytes.NewReader(data))
 	if err != nil {

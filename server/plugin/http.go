@@ -100,8 +100,12 @@ func (p *Plugin) forwardAction(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	header := http.Header{headerUser: {userID}, "Content-Type": {"application/json"}}
 	status, data, err := p.link.call(ctx, http.MethodPost, path, callerBody(body, userID), header)
-	if err != nil || status >= 500 {
-		writeJSON(w, http.StatusOK, map[string]string{"ephemeral_text": msgStarting})
+	if err != nil || status >= 500 || status == http.StatusUnauthorized || status == http.StatusForbidden {
+		text := msgStarting
+		if err == nil {
+			text = unavailable(status)
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"ephemeral_text": text})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
