@@ -195,6 +195,7 @@ class Soak:
         await self.pause()
         try:
             if await self.settle():
+                self.sample_rss()  # at every checkpoint: memory over time, not only at the ends
                 await self.compare()
             self.checkpoints += 1
         finally:

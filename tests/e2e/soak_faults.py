@@ -7,6 +7,7 @@ and the error ids it caused, are judged against that window (soak_check).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -67,6 +68,16 @@ FAULTS: dict[str, Callable[[Soak], Awaitable[None]]] = {
 }
 
 
+def chosen_faults() -> list[str]:
+    """$SOAK_FAULTS (comma-separated kinds) or every kind: without "bot killed", one bot process lives through the
+    whole run, so its memory at the start and at the end can be compared."""
+    wanted = [k.strip() for k in os.environ.get("SOAK_FAULTS", "").split(",") if k.strip()]
+    unknown = [k for k in wanted if k not in FAULTS]
+    if unknown:
+        raise ValueError(f"SOAK_FAULTS: unknown kind(s) {unknown}; known: {sorted(FAULTS)}")
+    return wanted or list(FAULTS)
+
+
 async def inject(soak: Soak, kind: str, counts: Counter[str]) -> None:
     window = Window(kind, time.monotonic())
     soak.windows.append(window)
@@ -85,7 +96,7 @@ async def inject_until(soak: Soak, deadline: float, gap_s: tuple[float, float], 
     while time.monotonic() + gap_s[1] < deadline:
         await asyncio.sleep(soak.rng.uniform(*gap_s))
         if not kinds:
-            kinds = list(FAULTS)
+            kinds = list(chosen_faults())
             soak.rng.shuffle(kinds)
         await inject(soak, kinds.pop(), counts)
         if time.monotonic() - last_checkpoint > checkpoint_s:
