@@ -18,10 +18,11 @@ const (
 	msgRefused       = "whoknows' service refused the plugin: its secret does not match. A System Admin checks Service secret in System Console > Plugins > Who knows."
 )
 
-// unavailable is what a failed hand-over tells people: the service refused the plugin's secret (a setting to fix,
-// not a wait), or it is not answering yet (starting, restarting, or not listening).
+// unavailable is what a failed command hand-over tells people: the service refused the plugin's secret (401: a
+// setting to fix, not a wait), or it is not answering yet (starting, restarting, or not listening). Button answers
+// are relayed as the service gives them (its 401/403 carry their own text, a forged caller's among them).
 func unavailable(status int) string {
-	if status == http.StatusUnauthorized || status == http.StatusForbidden {
+	if status == http.StatusUnauthorized {
 		return msgRefused
 	}
 	return msgStarting

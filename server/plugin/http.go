@@ -100,12 +100,8 @@ func (p *Plugin) forwardAction(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	header := http.Header{headerUser: {userID}, "Content-Type": {"application/json"}}
 	status, data, err := p.link.call(ctx, http.MethodPost, path, callerBody(body, userID), header)
-	if err != nil || status >= 500 || status == http.StatusUnauthorized || status == http.StatusForbidden {
-		text := msgStarting
-		if err == nil {
-			text = unavailable(status)
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"ephemeral_text": text})
+	if err != nil || status >= 500 {
+		writeJSON(w, http.StatusOK, map[string]string{"ephemeral_text": msgStarting})
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
