@@ -24,8 +24,9 @@ from opensearchpy import OpenSearch
 from opensearchpy.exceptions import AuthenticationException, AuthorizationException, NotFoundError, RequestError
 from opensearchpy.exceptions import ConnectionError as SearchConnectionError
 
-from .analysis import ANALYSIS_VERSION, ANALYZER
-from .base import Hit, IndexedPost, IndexServer, IndexStats, IndexUnavailable, PendingWrites
+from .analysis import ANALYSIS_VERSION
+from .base import Hit, IndexServer, IndexStats, IndexUnavailable
+from .buffered import BufferedIndex
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ def reaching(server: IndexServer, call: Callable[[], T]) -> T:
         raise IndexUnavailable(f"OpenSearch at {server.url} refused the credentials ({error.status_code})") from None
 
 
-class OpenSearchIndex:
+class OpenSearchIndex(BufferedIndex):
     """PostIndex in an OpenSearch index. `scratch=True`: a new index of its own, deleted at close (tests, evaluation)."""
 
     def __init__(self, server: IndexServer, *, scratch: bool = False) -> None:
@@ -100,7 +101,7 @@ class OpenSearchIndex:
         self.name = f"{check_prefix(server.prefix)}-scratch-{uuid.uuid4().hex[:12]}" if scratch else base
         self._scratch = scratch
         self._client = connect(server)
-        self._pending = PendingWrites()
+        super().__init__()
         reaching(server, self._create)
 
     def _create(self) -> None:
@@ -111,16 +112,6 @@ class OpenSearchIndex:
         except RequestError as error:  # another replica made it first
             if error.error != "resource_already_exists_exception":
                 raise
-
-    def put(self, post: IndexedPost, *, replace: bool) -> None:
-        self._pending.put(post, replace=replace)
-
-    def delete(self, post_id: str) -> None:
-        self._pending.delete(post_id)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
 
     def _actions(self) -> Iterator[list[dict[str, Any]]]:
         batch: list[dict[str, Any]] = []
@@ -153,9 +144,6 @@ class OpenSearchIndex:
                     raise RuntimeError(f"OpenSearch refused {len(failed)} write(s) to {self.name}: {first.get('error')}")
         # Cleared only once every request is through: a failed commit is sent again whole (every write is idempotent).
         self._pending.clear()
-
-    def terms(self, text: str) -> list[str]:
-        return [t.text for t in ANALYZER(text)]
 
     def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
         wanted = list(dict.fromkeys(terms))

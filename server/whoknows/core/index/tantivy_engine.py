@@ -18,8 +18,8 @@ from typing import Any
 
 import tantivy
 
-from .analysis import ANALYZER
-from .base import Hit, IndexedPost, IndexStats, PendingWrites
+from .base import Hit, IndexStats
+from .buffered import BufferedIndex
 
 WRITER_HEAP_BYTES = 64_000_000
 """tantivy's indexing buffer (it flushes a segment by itself when full)."""
@@ -44,7 +44,7 @@ def index_exists(path: Path) -> bool:
     return path.is_dir() and bool(tantivy.Index.exists(str(path)))
 
 
-class TantivyIndex:
+class TantivyIndex(BufferedIndex):
     """PostIndex on tantivy. `path=None` keeps the index in RAM (tests, evaluation)."""
 
     def __init__(self, path: Path | None = None, *, heap_bytes: int = WRITER_HEAP_BYTES) -> None:
@@ -55,19 +55,9 @@ class TantivyIndex:
             self._ix = tantivy.Index(SCHEMA, path=str(path), reuse=True)
         self._path = path
         self._writer: Any = self._ix.writer(heap_size=heap_bytes, num_threads=WRITER_THREADS)
-        self._pending = PendingWrites()
+        super().__init__()
         self._ix.reload()
         self._searcher: Any = self._ix.searcher()
-
-    def put(self, post: IndexedPost, *, replace: bool) -> None:
-        self._pending.put(post, replace=replace)
-
-    def delete(self, post_id: str) -> None:
-        self._pending.delete(post_id)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
 
     def commit(self) -> None:
         if not self._pending:
@@ -88,9 +78,6 @@ class TantivyIndex:
         self._pending.clear()
         self._ix.reload()
         self._searcher = self._ix.searcher()
-
-    def terms(self, text: str) -> list[str]:
-        return [t.text for t in ANALYZER(text)]
 
     def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
         s = self._searcher

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .analysis import ANALYZER  # first: it checks the installed whoosh before anything imports it
-from .base import Hit, IndexedPost, IndexStats, PendingWrites
+from .base import Hit, IndexStats
+from .buffered import BufferedIndex
 
 from whoosh import fields, index, query, scoring  # noqa: E402
 from whoosh.filedb.filestore import FileStorage, RamStorage  # noqa: E402
@@ -105,7 +106,7 @@ class _View:
         return mask
 
 
-class WhooshIndex:
+class WhooshIndex(BufferedIndex):
     """PostIndex on Whoosh. `path=None` keeps the index in RAM (tests, evaluation)."""
 
     def __init__(self, path: Path | None = None, *, limitmb: int = 256) -> None:
@@ -119,19 +120,9 @@ class WhooshIndex:
             self._ix = storage.open_index() if index.exists_in(str(path)) else storage.create_index(SCHEMA)
         self._path = path
         self._limitmb = limitmb
-        self._pending = PendingWrites()
+        super().__init__()
         self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
         self._retired: _View | None = None
-
-    def put(self, post: IndexedPost, *, replace: bool) -> None:
-        self._pending.put(post, replace=replace)
-
-    def delete(self, post_id: str) -> None:
-        self._pending.delete(post_id)
-
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
 
     def commit(self) -> None:
         if not self._pending:
@@ -174,9 +165,6 @@ class WhooshIndex:
         self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
         if retired is not None:
             retired.searcher.close()
-
-    def terms(self, text: str) -> list[str]:
-        return [t.text for t in ANALYZER(text)]
 
     def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
         s = self._view.searcher
