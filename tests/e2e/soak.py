@@ -21,7 +21,7 @@ import httpx
 from .bootstrap import Workspace
 from .faultproxy import FaultProxy
 from .mattermost import MattermostServer
-from .soak_check import Ledger, Verdicts, Window, check_card, index_differences, local_posts, server_posts, store_has
+from .soak_check import PERMALINK, Ledger, Verdicts, Window, check_card, index_differences, local_posts, server_posts, store_has
 from .soak_process import BotProcess
 
 TOPICS = ("kafka", "terraform", "grafana", "postgres", "ingress", "redis", "vault", "helm")
@@ -59,6 +59,8 @@ class Soak:
     failed_ops: int = 0
     checkpoints: int = 0
     rss: list[int] = field(default_factory=list)
+    rss_anon: list[int] = field(default_factory=list)
+    """The heap part of each RSS sample (the rest is mapped files: index segments, libraries)."""
     _running: asyncio.Event = field(default_factory=asyncio.Event)
     _busy: int = 0
     _idle: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -161,8 +163,26 @@ class Soak:
             return
         body: dict[str, Any] = answer.json()
         text = "\n".join([str(body.get("text", ""))] + [str(a.get("text", "")) for a in body.get("attachments") or []])
+        for post_id in set(PERMALINK.findall(text)) - set(self.ledger.channel_of):
+            await self.adopt(post_id)
         readable = {r.id for r in self.rooms_of(user)}
         check_card(text, user, readable, asked_at, self.ledger, self.windows, self.verdicts)
+
+    async def adopt(self, post_id: str) -> None:
+        """A card shows a post the ledger does not know: a POST that failed on the soak's side (a transport error
+        while the server restarted) may still have been saved. Ask the server (as admin, deleted posts included) and
+        judge the post by its real channel; a post the server never had stays unknown and counts against the card."""
+        async with httpx.AsyncClient(base_url=f"{self.workspace.url}/api/v4", timeout=30.0,
+                                     headers={"Authorization": f"Bearer {self.workspace.admin.token}"}) as api:
+            answer = await api.get(f"/posts/{post_id}", params={"include_deleted": "true"})
+        if answer.status_code != 200:
+            return
+        post = answer.json()
+        author = next((u.username for u in self.workspace.everyone.values() if u.id == post["user_id"]), post["user_id"])
+        self.ledger.made(post_id, post["channel_id"], author, post["message"], post.get("root_id") or "")
+        self.ops["adopted"] += 1
+        if post.get("delete_at"):  # the server's clock (ms since the epoch) on this machine's monotonic clock
+            self.ledger.deleted(post_id, time.monotonic() - (time.time() - post["delete_at"] / 1000))
 
     # -- pausing, catching up, checkpoints --------------------------------------------------------------
 
@@ -223,6 +243,7 @@ class Soak:
         return "the posts in question:\n" + "\n".join(lines)
 
     def sample_rss(self) -> None:
-        kib = self.bot.rss_kib()
-        if kib is not None:
+        kib, anon = self.bot.rss_kib(), self.bot.rss_kib("RssAnon")
+        if kib is not None and anon is not None:
             self.rss.append(kib)
+            self.rss_anon.append(anon)

@@ -99,15 +99,16 @@ class BotProcess:
     def alive(self) -> bool:
         return self._process is not None and self._process.returncode is None
 
-    def rss_kib(self) -> int | None:
-        """Resident memory now (VmRSS), or None when it is not running."""
+    def rss_kib(self, kind: str = "VmRSS") -> int | None:
+        """Resident memory now, or None when it is not running: VmRSS in all, RssAnon the process's own heap,
+        RssFile pages of mapped files (the index's segments, the libraries) that the kernel can drop."""
         if self.pid is None:
             return None
         try:
             status = Path(f"/proc/{self.pid}/status").read_text(encoding="utf-8")
         except OSError:
             return None
-        found = re.search(r"^VmRSS:\s+(\d+)", status, re.MULTILINE)
+        found = re.search(rf"^{kind}:\s+(\d+)", status, re.MULTILINE)
         return int(found.group(1)) if found else None
 
     def error_lines(self) -> list[tuple[Line, str]]:

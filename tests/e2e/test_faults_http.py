@@ -3,6 +3,7 @@ real server: the bot waits as told, backs off with jitter, gives up nothing, and
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -93,3 +94,23 @@ async def test_live_traffic_through_a_spell_of_429_and_503(workspace: Workspace,
     refused = [s for s in spell if s.path == "/api/v4/websocket"]
     gaps = [b.at - a.at for a, b in zip(refused, refused[1:])]
     assert min(gaps) >= FIRST_BACKOFF_S / 2 and len({round(g, 3) for g in gaps}) == len(gaps), gaps  # jittered
+
+
+async def test_a_catch_up_that_meets_server_errors_is_tried_again_in_the_same_run(
+        workspace: Workspace, make_channel: MakeChannel, proxy: FaultProxy, tmp_path: Path) -> None:
+    """After a gap the server cannot replay, the catch-up over REST meets a spell of 500s (a server still coming back):
+    what was said while the bot was cut off is indexed in this run, not left for the next start."""
+    room = make_channel(["alice", "whoknows"])
+    try:
+        async with running_bot(workspace, tmp_path, WHOKNOWS_MATTERMOST_URL=proxy.url) as rt:
+            refusing = proxy.fail(r"^/api/v4/websocket", 503)
+            rt.ws.connection_id = uuid.uuid4().hex[:26]  # a connection the server never had: it cannot replay
+            await rt.ws.drop()
+            missed = await post(workspace, "alice", room.id, f"said while the bot was cut off {word()}")
+            failing = proxy.fail(rf"^/api/v4/channels/{room.id}/posts\?", 500, count=2)
+            refusing.count = refusing.served + 1
+            await until(rt, lambda: rt.store.conversation.has_post(missed["id"]))
+            assert rt.ws.gaps == 1 and failing.served == 2  # the catch-up did meet both errors
+            await assert_index_matches_server(workspace, tmp_path, rt)
+    finally:
+        archive(workspace, room.id)

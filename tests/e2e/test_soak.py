@@ -44,11 +44,12 @@ def bot_env(workspace: Workspace, proxy: FaultProxy, rooms: list[Room], disk_fla
 def summary(soak: Soak, faults: Counter[str], seconds: float, errors: int) -> str:
     mib = [f"{kib / 1024:.0f} MiB" for kib in (soak.rss[0], soak.rss[-1])] if soak.rss else ["?", "?"]
     series = " ".join(f"{kib / 1024:.0f}" for kib in soak.rss)
+    heap = " ".join(f"{kib / 1024:.0f}" for kib in soak.rss_anon)
     return (f"soak: {seconds:.0f} s, operations {sum(soak.ops.values())} ({dict(soak.ops)}, {soak.failed_ops} failed), "
             f"faults {sum(faults.values())} ({dict(faults)}), checkpoints {soak.checkpoints}, "
             f"answers checked {soak.verdicts.answers} ({soak.verdicts.failed} failed), near {len(soak.verdicts.near)}, "
             f"violations {len(soak.verdicts.violations)}, RSS start {mib[0]} end {mib[1]} (bot started {soak.bot.starts}x; "
-            f"every sample, MiB: {series}), "
+            f"every sample, MiB: {series}; of which heap: {heap}), "
             f"error ids {errors}")
 
 

@@ -9,7 +9,10 @@ channel is caught up again).
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
+import random
 import uuid
 from collections.abc import Callable, Collection, Coroutine
 from typing import Any
@@ -17,15 +20,25 @@ from typing import Any
 from ..adapters import mattermost_events as mme
 from ..adapters.mattermost_rest import MattermostError, MattermostRest
 from ..adapters.mattermost_ws import Frame
+from ..adapters.retry import backoff_delay
 from ..app.engine_advice import engine_advice
 from ..app.ports import Permissions, Presence
 from ..app.settings import Settings
+from ..errors import ChatError
 from ..core.events import ChannelMemberAdded, ChannelMemberRemoved, ChannelUpdated, PostCreated, UserUpdated
 from ..storage.state import Checkpoint, ServiceState
 from .backfill import Backfill, Checkpointed
 from .writer import Live, Writer
 
 log = logging.getLogger("whoknows.runtime")
+CATCH_UP_RETRY_S = 1.0
+"""The first wait before a backfill interrupted by Mattermost being away is tried again (doubling, jittered)."""
+CATCH_UP_RETRY_CAP_S = 30.0
+
+
+def passing(status: int) -> bool:
+    """A failure that passes by itself: no answer (a restart), rate limited, or a server error."""
+    return status == 0 or status == 429 or status >= 500
 
 
 class LiveEvents:
@@ -44,6 +57,7 @@ class LiveEvents:
         """Channels whose checkpoint follows the live stream -> that checkpoint as last queued."""
         self._epoch = 0
         """Bumped by `lost`: a catch-up that began before the stream had a gap does not make its channel follow it."""
+        self._rng = random.Random()
 
     async def on_frame(self, frame: Frame) -> None:
         try:
@@ -158,18 +172,31 @@ class LiveEvents:
             log.warning("%s", advice)
 
     async def backfill_one(self, channel_id: str) -> None:
+        """Reads the channel's history or its changes since its checkpoint. While Mattermost is away or failing (a
+        restart, a 5xx or 429 burst) it tries again from the saved checkpoint in this run: left for the next start,
+        a long-lived process would never index what was said while its websocket was down."""
         p = self.presence
         label = f"~{p.channels[channel_id].name}" if channel_id in p.channels else channel_id
-        epoch = self._epoch
-        backfill = Backfill(self.rest, self.state, self.writer.submit, p.bot_id, kept=self.kept_posts,
-                            live_since=lambda cid: cp.since if (cp := self.follows.get(cid)) is not None else 0)
-        try:
-            await backfill.channel(channel_id, label)
-        except Exception:
-            log.exception("error %s: backfill of %s stopped; it resumes at the next start", uuid.uuid4().hex[:8], label)
+        for attempt in itertools.count(1):
+            epoch = self._epoch
+            backfill = Backfill(self.rest, self.state, self.writer.submit, p.bot_id, kept=self.kept_posts,
+                                live_since=lambda cid: cp.since if (cp := self.follows.get(cid)) is not None else 0)
+            try:
+                await backfill.channel(channel_id, label)
+            except ChatError as error:
+                if not passing(error.status) or channel_id not in p.indexed:
+                    log.warning("backfill of %s stopped: %s", label, error)
+                    return
+                delay = backoff_delay(attempt, None, None, 0.0, self._rng, base=CATCH_UP_RETRY_S, cap=CATCH_UP_RETRY_CAP_S)
+                log.warning("backfill of %s interrupted (HTTP %s); trying again in %.1f s", label, error.status or "none", delay)
+                await asyncio.sleep(delay)
+                continue
+            except Exception:
+                log.exception("error %s: backfill of %s stopped; it resumes at the next start", uuid.uuid4().hex[:8], label)
+                return
+            if backfill.checkpoint is not None and epoch == self._epoch:
+                self.follows[channel_id] = backfill.checkpoint
             return
-        if backfill.checkpoint is not None and epoch == self._epoch:
-            self.follows[channel_id] = backfill.checkpoint
 
     def kept_posts(self, channel_id: str) -> set[str]:
         """The ids of the posts of a channel in the local store."""
