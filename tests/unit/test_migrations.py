@@ -10,6 +10,7 @@ import pytest
 
 from whoknows.core.conversation import Conversation
 from whoknows.core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
+from whoknows.core.database import Database, SqliteDatabase
 from whoknows.core.migrations import Migration, SchemaTooNew, migrate, script, version_of
 from whoknows.storage.learning_state import LearningState
 from whoknows.storage.service_schema import MIGRATIONS as SERVICE_MIGRATIONS
@@ -182,31 +183,31 @@ def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
     runs: list[int] = []
 
     def counted(n: int) -> Migration:
-        def run(db: sqlite3.Connection) -> None:
+        def run(db: Database) -> None:
             runs.append(n)
             db.execute(f"CREATE TABLE t{n}(x)")
         return Migration(n, f"step {n}", run)
 
-    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    db = SqliteDatabase(str(tmp_path / "x.sqlite"))
     try:
-        assert migrate(db, [counted(1), counted(2)], name="x") == 2
-        assert migrate(db, [counted(1), counted(2)], name="x") == 2
-        assert migrate(db, [counted(1), counted(2), counted(3)], name="x") == 3
-        assert runs == [1, 2, 3] and version_of(db) == 3
+        assert migrate(db, [counted(1), counted(2)], name="x", component="x") == 2
+        assert migrate(db, [counted(1), counted(2)], name="x", component="x") == 2
+        assert migrate(db, [counted(1), counted(2), counted(3)], name="x", component="x") == 3
+        assert runs == [1, 2, 3] and version_of(db.db) == 3
     finally:
         db.close()
 
 
 def test_a_failing_migration_leaves_the_file_at_the_last_good_version(tmp_path: Path) -> None:
-    def broken(db: sqlite3.Connection) -> None:
+    def broken(db: Database) -> None:
         db.execute("CREATE TABLE half(x)")
         raise RuntimeError("disk went away")
 
-    db = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    db = SqliteDatabase(str(tmp_path / "x.sqlite"))
     try:
         with pytest.raises(RuntimeError):
-            migrate(db, [Migration(1, "one", script("CREATE TABLE one(x)")), Migration(2, "two", broken)], name="x")
-        assert version_of(db) == 1
+            migrate(db, [Migration(1, "one", script("CREATE TABLE one(x)")), Migration(2, "two", broken)], name="x", component="x")
+        assert version_of(db.db) == 1
         assert [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["one"]
     finally:
         db.close()

@@ -1,6 +1,6 @@
 """The conversation's structure beside the text index: who wrote which post where, threads, reactions, people.
 
-Kept in SQLite (a file in production, `:memory:` in tests and evaluation) so the ranking can join
+Kept in SQL (a SQLite file by default, `:memory:` in tests and evaluation, or PostgreSQL) so the ranking can join
 hits with thread roles, endorsements and activity without a second text engine. Activity is kept as
 exponentially decayed counters so reading a person's recent activity costs O(1) at any moment.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sqlite3
 from collections.abc import Callable, Collection, Iterable, Sequence
 
-from .conversation_schema import MIGRATIONS
+from .conversation_schema import COMPONENT, MIGRATIONS
+from .database import Database, SqliteDatabase
 from .facts import FactsTable, load_facts
 from .migrations import migrate
 from .questions import is_question
@@ -55,18 +55,16 @@ def _decay(value: float, since: int, now: int) -> float:
 
 
 class Conversation:
-    """SQLite store of the conversation's structure. Writes happen inside `apply`; reads are plain queries."""
+    """SQL store of the conversation's structure. Writes happen inside `apply`; reads are plain queries."""
 
-    def __init__(self, path: str = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset()) -> None:
+    def __init__(self, path: str | Database = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset()) -> None:
         # The configured learning emoji endorses too, whatever it is.
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         self.endorsing = self._endorse_args
         """Every emoji that endorses a post here (the configured learning emoji included)."""
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL" if path != ":memory:" else "PRAGMA journal_mode=MEMORY")
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db: Database = SqliteDatabase(path, synchronous="NORMAL") if isinstance(path, str) else path
         try:
-            migrate(self.db, MIGRATIONS, name=f"the conversation store {path}")
+            migrate(self.db, MIGRATIONS, name=f"the conversation store {self.db.name}", component=COMPONENT)
         except BaseException:
             self.db.close()
             raise
@@ -91,17 +89,17 @@ class Conversation:
     # -- writing -----------------------------------------------------------------------------
 
     def begin(self) -> None:
-        self.db.execute("BEGIN")
+        self.db.begin()
         self._deferred = []
 
     def commit(self) -> None:
-        self.db.execute("COMMIT")
+        self.db.commit()
         changes, self._deferred = self._deferred or [], None
         for change in changes:
             change(self.facts)
 
     def rollback(self) -> None:
-        self.db.execute("ROLLBACK")
+        self.db.rollback()
         self._deferred = None
 
     def add_post(self, e: PostCreated) -> bool:
@@ -130,7 +128,7 @@ class Conversation:
         """Changes a post's text; (channel id, author) of the post, None if unknown or a newer edit is kept."""
         asks, free = ends_with_question(e.message), is_content_free(e.message)
         row = self.db.execute(
-            "UPDATE posts SET message=?, edit_at=?, is_question=(root_id='' AND ?), asks=?, content_free=? WHERE post_id=? AND edit_at<=? "
+            "UPDATE posts SET message=?, edit_at=?, is_question=CASE WHEN root_id='' AND ?=1 THEN 1 ELSE 0 END, asks=?, content_free=? WHERE post_id=? AND edit_at<=? "
             "RETURNING is_question, channel_id, user_id",
             (e.message, e.edit_at, int(is_question(e.message)), int(asks), int(free), e.post_id, e.edit_at),
         ).fetchone()

@@ -7,8 +7,7 @@ new numbers, never edits of released ones.
 
 from __future__ import annotations
 
-import sqlite3
-
+from .database import Database
 from .migrations import Migration, columns, script
 from .questions import is_question
 from .substance import is_content_free
@@ -38,7 +37,7 @@ CREATE TABLE IF NOT EXISTS rejections(user_id TEXT NOT NULL, topic TEXT NOT NULL
 """
 
 
-def _questions_column(db: sqlite3.Connection) -> None:
+def _questions_column(db: Database) -> None:
     """Folders made before posts knew whether they are questions: add the column and fill it for root posts."""
     if "is_question" in columns(db, "posts"):
         return
@@ -47,7 +46,7 @@ def _questions_column(db: sqlite3.Connection) -> None:
     db.executemany("UPDATE posts SET is_question = 1 WHERE post_id = ?", [(pid,) for pid, message in roots if is_question(message)])
 
 
-def _role_columns(db: sqlite3.Connection) -> None:
+def _role_columns(db: Database) -> None:
     """posts.asks (the text ends with a question mark) and posts.content_free (core.substance), kept so the
     in-memory facts table (core.facts) loads without reading and testing every message again."""
     have = columns(db, "posts")
@@ -60,6 +59,9 @@ def _role_columns(db: sqlite3.Connection) -> None:
                    [(int(m.rstrip().endswith("?")), int(is_content_free(m)), pid) for pid, m in rows])
 
 
+COMPONENT = "conversation"
+"""The component's name in a database holding several (PostgreSQL's whoknows_schema)."""
+
 MIGRATIONS = (
     Migration(1, "the conversation store as first released (CREATE IF NOT EXISTS: a file from before "
                  "numbered migrations already has it)", script(_SCHEMA_1)),
@@ -67,4 +69,4 @@ MIGRATIONS = (
     Migration(3, "posts.asks and posts.content_free, for the in-memory facts table", _role_columns),
 )
 
-__all__ = ["MIGRATIONS"]
+__all__ = ["COMPONENT", "MIGRATIONS"]

@@ -5,7 +5,7 @@ The ranking looks up a few hundred hits and their threads per request; SQLite an
 a post (two B-tree descents each, in random order), which made the database most of a request's time. Here
 a lookup is an array read. The conversation store fills the table when it opens and keeps it in step on
 every change it commits (`Conversation` calls the writers below, after its own transaction commits), so the
-table is never ahead of the store; posts' text stays in SQLite (it is read only for the evidence shown).
+table is never ahead of the store; posts' text stays in the database (it is read only for the evidence shown).
 
 About 40 bytes a post plus the id map: ~170 MB at a million posts. Safe to read from one thread while the
 one writer changes it from another: each change is a few single-element stores, and a post's "alive" flag
@@ -15,10 +15,10 @@ is set last.
 from __future__ import annotations
 
 import bisect
-import sqlite3
 from array import array
 from collections.abc import Iterable, Sequence
 
+from .database import Database
 from .records import PostFacts
 
 ALIVE = 1
@@ -207,15 +207,16 @@ class FactsTable:
         return out
 
 
-def load_facts(db: sqlite3.Connection, endorsing: Sequence[str], accepting: Sequence[str]) -> FactsTable:
+def load_facts(db: Database, endorsing: Sequence[str], accepting: Sequence[str]) -> FactsTable:
     """The table of every post in the store, with the endorsements and acceptance its reactions give
     (the same rules as Conversation.post_facts), in time order."""
     endorse_marks, accept_marks = ",".join("?" * len(endorsing)), ",".join("?" * len(accepting))
     reactions: dict[str, tuple[int, int]] = {}
     for post_id, endorse, accept in db.execute(
         f"""SELECT x.post_id,
-              SUM(x.user_id != p.user_id AND x.emoji_name IN ({endorse_marks})),
-              SUM(r.user_id IS NOT NULL AND x.user_id = r.user_id AND x.user_id != p.user_id AND x.emoji_name IN ({accept_marks}))
+              SUM(CASE WHEN x.user_id != p.user_id AND x.emoji_name IN ({endorse_marks}) THEN 1 ELSE 0 END),
+              SUM(CASE WHEN r.user_id IS NOT NULL AND x.user_id = r.user_id AND x.user_id != p.user_id
+                       AND x.emoji_name IN ({accept_marks}) THEN 1 ELSE 0 END)
             FROM reactions x JOIN posts p ON p.post_id = x.post_id
             LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != '' GROUP BY x.post_id""",
         (*endorsing, *accepting),

@@ -1,7 +1,8 @@
-"""Numbered schema migrations for a SQLite file, recorded in `PRAGMA user_version`.
+"""Numbered schema migrations for a store's database, recorded per component (a SQLite file's `PRAGMA user_version`,
+a row of PostgreSQL's `whoknows_schema`).
 
-Each migration runs once, in its own transaction together with the version bump (SQLite's DDL is
-transactional), so a crash leaves the file at the last version that completed. A file at a version newer
+Each migration runs once, in its own exclusive transaction together with the version bump (both engines' DDL is
+transactional), so a crash leaves the database at the last version that completed. A file at a version newer
 than the code knows is refused: an older whoknows must not write into a newer layout.
 """
 
@@ -11,6 +12,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from .database import Database
 
 
 class SchemaTooNew(Exception):
@@ -22,44 +25,45 @@ class Migration:
     version: int
     """1, 2, 3, ... in order, never renumbered once released."""
     why: str
-    apply: Callable[[sqlite3.Connection], None]
+    apply: Callable[[Database], None]
 
 
-def script(sql: str) -> Callable[[sqlite3.Connection], None]:
+def script(sql: str) -> Callable[[Database], None]:
     """A migration made of plain statements (executed one by one, inside the migration's transaction)."""
     statements = [s.strip() for s in sql.split(";") if s.strip()]
 
-    def run(db: sqlite3.Connection) -> None:
+    def run(db: Database) -> None:
         for statement in statements:
             db.execute(statement)
     return run
 
 
-def columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {str(row[1]) for row in db.execute(f"PRAGMA table_info({table})")}
+def columns(db: Database, table: str) -> set[str]:
+    return db.columns(table)
 
 
 def version_of(db: sqlite3.Connection) -> int:
+    """A SQLite file's version, read without the Database wrapper (refuse_newer opens the file read-only)."""
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: sqlite3.Connection, migrations: Sequence[Migration], *, name: str) -> int:
-    """Brings the file up to the last migration; returns its version. `db` is in autocommit mode
-    (isolation_level=None): each migration is one explicit transaction."""
+def migrate(db: Database, migrations: Sequence[Migration], *, name: str, component: str) -> int:
+    """Brings `component` in `db` up to the last migration; returns its version. `db` is in autocommit mode:
+    each migration is one explicit exclusive transaction."""
     if [m.version for m in migrations] != list(range(1, len(migrations) + 1)):
         raise ValueError(f"{name}: migrations must be numbered 1, 2, 3, ...")
     latest = len(migrations)
-    current = version_of(db)
+    current = db.schema_version(component)
     _refuse_newer(current, latest, name)
     for migration in migrations[current:]:
-        db.execute("BEGIN IMMEDIATE")
+        db.begin(exclusive=True)
         try:
-            if version_of(db) < migration.version:  # another process may have run it meanwhile
+            if db.schema_version(component) < migration.version:  # another process may have run it meanwhile
                 migration.apply(db)
-                db.execute(f"PRAGMA user_version = {migration.version:d}")
-            db.execute("COMMIT")
+                db.set_schema_version(component, migration.version)
+            db.commit()
         except BaseException:
-            db.execute("ROLLBACK")
+            db.rollback()
             raise
     return latest
 
@@ -68,6 +72,11 @@ def _refuse_newer(current: int, latest: int, name: str) -> None:
     if current > latest:
         raise SchemaTooNew(f"{name} has schema version {current}, newer than this whoknows knows ({latest}); it was left "
                            "as it is: run the whoknows that wrote it, or a newer one")
+
+
+def refuse_newer_version(current: int, migrations: Sequence[Migration], *, name: str) -> None:
+    """SchemaTooNew when a database at version `current` was written by a newer whoknows than these migrations."""
+    _refuse_newer(current, len(migrations), name)
 
 
 def refuse_newer(path: Path, migrations: Sequence[Migration], *, name: str) -> None:
@@ -88,4 +97,4 @@ def refuse_newer(path: Path, migrations: Sequence[Migration], *, name: str) -> N
     _refuse_newer(current, len(migrations), name)
 
 
-__all__ = ["Migration", "SchemaTooNew", "columns", "migrate", "refuse_newer", "script", "version_of"]
+__all__ = ["Migration", "SchemaTooNew", "columns", "migrate", "refuse_newer", "refuse_newer_version", "script", "version_of"]

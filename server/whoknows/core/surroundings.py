@@ -38,11 +38,12 @@ def reply_latency(conv: Conversation, channel_id: str, *, before: int, sample: i
     """How soon someone else usually answers a new thread in this channel (the median over its latest
     `sample` answered threads, in ms): minutes in a chat, hours or days on a Q&A site. None: no threads."""
     rows = conv.db.execute(
-        """SELECT (SELECT MIN(r.create_at) FROM posts r WHERE r.root_id = p.post_id AND r.root_id != '' AND r.user_id != p.user_id
-                      AND r.create_at < ?) - p.create_at AS gap
-           FROM (SELECT post_id, user_id, create_at FROM posts WHERE channel_id=? AND root_id='' AND create_at<?
-                 ORDER BY create_at DESC LIMIT ?) p
-           WHERE gap IS NOT NULL LIMIT ?""",
+        """SELECT gap FROM (
+             SELECT (SELECT MIN(r.create_at) FROM posts r WHERE r.root_id = p.post_id AND r.root_id != '' AND r.user_id != p.user_id
+                       AND r.create_at < ?) - p.create_at AS gap, p.create_at
+             FROM (SELECT post_id, user_id, create_at FROM posts WHERE channel_id=? AND root_id='' AND create_at<?
+                   ORDER BY create_at DESC LIMIT ?) p) g
+           WHERE gap IS NOT NULL ORDER BY create_at DESC LIMIT ?""",
         (before, channel_id, before, sample * 20, sample),
     ).fetchall()
     gaps = sorted(int(r[0]) for r in rows)

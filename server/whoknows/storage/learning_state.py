@@ -1,13 +1,14 @@
-"""What the learning threads remember, in the service's SQLite state: each channel's thread, each captured
+"""What the learning threads remember, in the service's state: each channel's thread, each captured
 post and its reply, each digest period. Intent is written before anything is posted, so a restart can tell
 "never posted" from "posted, but the id was not saved yet" (then it looks for the post's idempotency key)."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Literal
+
+from ..core.database import Database
 
 ThreadStatus = Literal["creating", "active", "retired"]
 CaptureStatus = Literal["posting", "done", "removed"]
@@ -44,7 +45,7 @@ class DigestRun:
 
 
 class LearningState:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db  # its tables are made by the service state's migrations (storage.service_schema)
 
     def since(self, now: int) -> int:
@@ -85,7 +86,7 @@ class LearningState:
     # -- digests --------------------------------------------------------------------------------
 
     def digest(self, key: str) -> DigestRun | None:
-        row = self.db.execute("SELECT key, channel_id, start, end, post_id, status FROM learning_digests WHERE key=?", (key,)).fetchone()
+        row = self.db.execute("SELECT key, channel_id, start, \"end\", post_id, status FROM learning_digests WHERE key=?", (key,)).fetchone()
         return DigestRun(*row) if row else None
 
     def put_digest(self, run: DigestRun) -> None:

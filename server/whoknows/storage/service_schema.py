@@ -25,11 +25,14 @@ CREATE TABLE IF NOT EXISTS learning_captures(post_id TEXT PRIMARY KEY, channel_i
   flagged_by TEXT NOT NULL, captured_at INTEGER NOT NULL, status TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS learning_captures_by_channel ON learning_captures(channel_id, captured_at);
 CREATE TABLE IF NOT EXISTS learning_digests(key TEXT PRIMARY KEY, channel_id TEXT NOT NULL, start INTEGER NOT NULL,
-  end INTEGER NOT NULL, post_id TEXT NOT NULL, status TEXT NOT NULL);
+  "end" INTEGER NOT NULL, post_id TEXT NOT NULL, status TEXT NOT NULL);
 """
+
+COMPONENT = "service"
+"""The component's name in a database holding several (PostgreSQL's whoknows_schema)."""
 
 MIGRATIONS = (
     Migration(1, "the service state and the learning threads as first released", script(_STATE_1 + _LEARNING_1)),
 )
 
-__all__ = ["MIGRATIONS"]
+__all__ = ["COMPONENT", "MIGRATIONS"]

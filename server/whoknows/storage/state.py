@@ -1,19 +1,19 @@
 """The service's own state beside the conversation store: backfill checkpoints, slash-command tokens,
 the button-signing secret, suggestion throttles and per-channel suggestion switches.
 
-A sibling SQLite file in the data folder, so its small writes never interleave with the pipeline's
-transactions on the conversation store.
+A sibling SQLite file in the data folder (or its own connection to the PostgreSQL store), so its small writes
+never interleave with the pipeline's transactions on the conversation store.
 """
 
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.database import Database, SqliteDatabase
 from ..core.migrations import migrate
-from .service_schema import MIGRATIONS
+from .service_schema import COMPONENT, MIGRATIONS
 
 STATE_FILE = "service.sqlite"
 
@@ -28,12 +28,10 @@ class Checkpoint:
 
 
 class ServiceState:
-    def __init__(self, path: Path | str) -> None:
-        self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        if str(path) != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
+    def __init__(self, path: Path | str | Database) -> None:
+        self.db: Database = SqliteDatabase(str(path)) if isinstance(path, (Path, str)) else path
         try:
-            migrate(self.db, MIGRATIONS, name=f"the service state {path}")
+            migrate(self.db, MIGRATIONS, name=f"the service state {self.db.name}", component=COMPONENT)
         except BaseException:
             self.db.close()
             raise
@@ -60,13 +58,10 @@ class ServiceState:
         return Checkpoint(row[0], row[1], bool(row[2])) if row else Checkpoint(0, "", False)
 
     def save_checkpoint(self, channel_id: str, cp: Checkpoint) -> None:
-        """Saved after every live change, so without waiting for the disk (synchronous=NORMAL, for this write only):
-        a power cut may lose the latest ones, which only means reading those posts again; never a post unread."""
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        try:
+        """Saved after every live change, so without waiting for the disk (for this write only): a power cut may
+        lose the latest ones, which only means reading those posts again; never a post unread."""
+        with self.db.unsynced():
             self.db.execute("INSERT OR REPLACE INTO checkpoints VALUES(?,?,?,?)", (channel_id, cp.since, cp.history_before, int(cp.history_done)))
-        finally:
-            self.db.execute("PRAGMA synchronous=FULL")
 
     def command_token(self, team_id: str) -> str | None:
         row = self.db.execute("SELECT token FROM command_tokens WHERE team_id=?", (team_id,)).fetchone()
