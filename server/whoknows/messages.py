@@ -55,6 +55,15 @@ def index_unavailable(why: str) -> str:
     return f"{why}; check OpenSearchUrl, OpenSearchUser and OpenSearchPassword (nothing was wiped)"
 
 
+def bad_store_url() -> str:
+    return ("the setting StoreUrl (WHOKNOWS_STORE_URL) must be empty (SQLite in the data folder) or a "
+            "postgresql://user:password@host:port/database URL")
+
+
+def store_unavailable(where: str, why: str) -> str:
+    return f"cannot use the PostgreSQL store {where}: {why}; check the setting StoreUrl (WHOKNOWS_STORE_URL)"
+
+
 def bad_manifest(path: Path, error: Exception) -> str:
     return f"cannot read the settings manifest {path}: {type(error).__name__}"
 

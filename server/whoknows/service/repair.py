@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import warnings
 from enum import Enum
 from pathlib import Path
 
-from ..core.conversation import Conversation
 from .. import messages
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, IndexUnavailable, drop_index, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
 from ..errors import StartupError
-from ..storage.state import ServiceState
-from ..storage.store import STATE_FILE, refuse_newer_folder
+from ..storage.store import has_store, open_conversation, open_state, refuse_newer_store, store_url_from_env
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -58,14 +57,15 @@ def indexed_ids(path: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | 
     raise DamagedIndex(failure)
 
 
-def wipe(data: Path, server: IndexServer | None = None) -> None:
-    """Drops the index (also the `server`'s, when given) and every post known locally, and forgets the backfill
-    cursors (never in a newer folder)."""
-    refuse_newer_folder(data)
+def wipe(data: Path, server: IndexServer | None = None, store_url: str | None = None) -> None:
+    """Drops the index (also the `server`'s, when given) and every post in the store, and forgets the backfill
+    cursors (never in a newer folder or store). `store_url` None: $WHOKNOWS_STORE_URL, as open_store."""
+    store_url = store_url_from_env(os.environ) if store_url is None else store_url
+    refuse_newer_store(data, store_url)
     for engine in ENGINES:
         drop_index(engine, data / engine_folder(engine), server)
-    if (data / STATE_FILE).exists():
-        conversation = Conversation(str(data / STATE_FILE))
+    if has_store(data, store_url):
+        conversation = open_conversation(data, store_url)
         try:
             conversation.begin()
             for table in _DERIVED_TABLES:
@@ -73,7 +73,7 @@ def wipe(data: Path, server: IndexServer | None = None) -> None:
             conversation.commit()
         finally:
             conversation.close()
-    state = ServiceState.in_folder(data)
+    state = open_state(data, store_url)
     try:
         state.db.execute("DELETE FROM checkpoints")
     finally:
@@ -81,10 +81,10 @@ def wipe(data: Path, server: IndexServer | None = None) -> None:
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
 
 
-def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: IndexServer | None) -> bool:
+def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: IndexServer | None, store_url: str) -> bool:
     """Puts the store's posts the index lacks, drops what the store no longer has; after a crash also
     re-puts edited posts (an edit may have reached the store only). True when something changed."""
-    conversation = Conversation(str(data / STATE_FILE))
+    conversation = open_conversation(data, store_url)
     try:
         rows = conversation.db.execute("SELECT post_id, channel_id, user_id, message, edit_at > create_at FROM posts").fetchall()
         known = {r[0] for r in rows}
@@ -104,35 +104,44 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: Ind
         finally:
             index.close()
         if changed:
-            log.warning("the index missed %d post(s) and kept %d deleted one(s); repaired from the local store",
+            log.warning("the index missed %d post(s) and kept %d deleted one(s); repaired from the store",
                         len(known - indexed), len(indexed - known))
         return changed
     finally:
         conversation.close()
 
 
-def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None = None) -> Outcome:
-    """Run before the store is opened: makes the index agree with the store, or wipes both. A folder written by a newer
-    whoknows is refused first (SchemaTooNew), untouched: not even its clean-stop mark is taken."""
-    refuse_newer_folder(data)
+def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None = None, store_url: str | None = None) -> Outcome:
+    """Run before the store is opened: makes the index agree with the store, or wipes both. A folder (or store) written by
+    a newer whoknows is refused first (SchemaTooNew), untouched: not even its clean-stop mark is taken.
+    `store_url` None: $WHOKNOWS_STORE_URL, as open_store."""
+    store_url = store_url_from_env(os.environ) if store_url is None else store_url
+    refuse_newer_store(data, store_url)
     clean = (data / STOPPED_CLEANLY).exists()
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
-    if not (data / STATE_FILE).exists():
+    if not has_store(data, store_url):
         return Outcome.FRESH
     index_dir = data / engine_folder(engine)
+    remade = False
     try:
         indexed = indexed_ids(index_dir, engine, server)
     except DamagedIndex as error:  # missing or damaged: the answer is the same
-        log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
-        wipe(data, server)
-        return Outcome.WIPED
-    old = outdated_analysis(index_dir)
-    if old is not None:  # the terms mean something else now: index every post again, from the local store
-        log.warning("the index in %s was made with text analysis version %d; indexing its posts again from the local store",
+        if not store_url:
+            log.warning("the index in %s is missing or damaged (%s); rebuilding it from Mattermost", index_dir, error)
+            wipe(data, server, store_url)
+            return Outcome.WIPED
+        # The PostgreSQL store did not go with the folder: it holds every post, so the index is made again from it.
+        log.warning("the index in %s is missing or damaged (%s); indexing every post again from the store", index_dir, error)
+        drop_index(engine, index_dir, server)
+        indexed, clean, remade = set(), False, True
+    old = None if remade else outdated_analysis(index_dir)
+    if old is not None:  # the terms mean something else now: index every post again, from the store
+        log.warning("the index in %s was made with text analysis version %d; indexing its posts again from the store",
                     index_dir, old)
         drop_index(engine, index_dir, server)
         indexed = set()
-    return Outcome.REPAIRED if _repair(data, indexed, clean and old is None, engine, server) else Outcome.INTACT
+    changed = _repair(data, indexed, clean and old is None, engine, server, store_url)
+    return Outcome.REPAIRED if changed else Outcome.INTACT
 
 
 def mark_stopped(data: Path) -> None:

@@ -1,9 +1,11 @@
-"""The service's local state in one data folder: the conversation store (SQLite) and the text index (Whoosh or tantivy)."""
+"""The service's state: the conversation store and the service state (SQLite files in the data folder, or one
+PostgreSQL database: StoreUrl) and the text index (Whoosh or tantivy in the data folder, or OpenSearch)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +15,21 @@ from ..core.conversation import Conversation
 from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
 from ..core.engine import Engine
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, IndexUnavailable, PostIndex, engine_folder, index_exists, open_index
-from ..core.migrations import refuse_newer
+from ..core.database import Database
+from ..core.migrations import refuse_newer, refuse_newer_version
 from ..core.pipeline import Pipeline
-from ..errors import UserError
+from ..core.conversation_schema import COMPONENT as CONVERSATION
+from ..errors import StartupError, UserError
 from . import state
+from .postgres import SCHEMES, PostgresDatabase
+from .service_schema import COMPONENT as SERVICE
 from .service_schema import MIGRATIONS as SERVICE_MIGRATIONS
 
 STATE_FILE = "state.sqlite"
 INDEX_DIR = engine_folder(DEFAULT_ENGINE)
 """The default engine's index folder (each engine has its own: core.index.engine_folder)."""
 ENGINE_VARIABLE = "WHOKNOWS_INDEX_ENGINE"
+STORE_URL_VARIABLE = "WHOKNOWS_STORE_URL"
 
 
 @dataclass
@@ -37,13 +44,15 @@ class Store:
 @contextmanager
 def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = False,
                extra_endorsing: frozenset[str] = frozenset(), engine: str | None = None,
-               server: IndexServer | None = None) -> Iterator[Store]:
+               server: IndexServer | None = None, store_url: str | None = None) -> Iterator[Store]:
     """Opens (or creates) the data folder; flushes pending index writes and closes on the way out.
-    `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh. `server` None: the OpenSearch server of the environment."""
+    `engine` None: $WHOKNOWS_INDEX_ENGINE, else Whoosh. `server` None: the OpenSearch server of the environment.
+    `store_url` None: $WHOKNOWS_STORE_URL (empty: the SQLite files in the folder)."""
     engine = engine or default_engine()
     server = server or server_from_env(os.environ)
-    refuse_newer_folder(data)
-    if not create and not (data / STATE_FILE).is_file():
+    url = store_url_from_env(os.environ) if store_url is None else store_url
+    refuse_newer_store(data, url)
+    if not create and not has_store(data, url):
         raise UserError(messages.no_data(data))
     folder = data / engine_folder(engine)
     try:
@@ -54,7 +63,7 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     except (ValueError, IndexUnavailable) as error:  # no server for a server engine, a bad prefix, the server away
         raise UserError(str(error)) from None
     try:
-        conversation = Conversation(str(data / STATE_FILE), opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
+        conversation = open_conversation(data, url, opted_out_by_default=opted_out_by_default, extra_endorsing=extra_endorsing)
     except BaseException:
         index.close()
         raise
@@ -66,6 +75,54 @@ def open_store(data: Path, *, create: bool = True, opted_out_by_default: bool = 
     finally:
         index.close()
         conversation.close()
+
+
+def store_url_from_env(env: Mapping[str, str]) -> str:
+    """The CLI's store: $WHOKNOWS_STORE_URL (plugin.json's StoreUrl); empty: the SQLite files in the data folder."""
+    url = env.get(STORE_URL_VARIABLE, "").strip()
+    if url and not url.startswith(SCHEMES):
+        raise StartupError(messages.bad_store_url())
+    return url
+
+
+def connect(url: str) -> Database:
+    """A connection to the PostgreSQL store (StartupError in one line, naming StoreUrl, when it cannot be had)."""
+    return PostgresDatabase(url)
+
+
+def open_conversation(data: Path, url: str, **options: Any) -> Conversation:
+    """The conversation store: `data`/state.sqlite, or the PostgreSQL store at `url`."""
+    return Conversation(connect(url) if url else str(data / STATE_FILE), **options)
+
+
+def open_state(data: Path, url: str) -> state.ServiceState:
+    """The service state: `data`/service.sqlite, or its tables in the PostgreSQL store at `url`."""
+    return state.ServiceState(connect(url)) if url else state.ServiceState.in_folder(data)
+
+
+def has_store(data: Path, url: str) -> bool:
+    """Whether a conversation store was made here before (a file in the folder, or the tables at `url`)."""
+    if not url:
+        return (data / STATE_FILE).is_file()
+    db = connect(url)
+    try:
+        return db.schema_version(CONVERSATION) > 0
+    finally:
+        db.close()
+
+
+def refuse_newer_store(data: Path, url: str) -> None:
+    """SchemaTooNew (one line) when the folder's files or the PostgreSQL store were written by a newer whoknows,
+    checked before anything is opened to write, repaired or wiped."""
+    if not url:
+        refuse_newer_folder(data)
+        return
+    db = connect(url)
+    try:
+        for component, migrations in ((CONVERSATION, CONVERSATION_MIGRATIONS), (SERVICE, SERVICE_MIGRATIONS)):
+            refuse_newer_version(db.schema_version(component), migrations, name=f"the {component} tables in {db.name}")
+    finally:
+        db.close()
 
 
 def refuse_newer_folder(data: Path) -> None:
