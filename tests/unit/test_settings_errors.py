@@ -35,6 +35,7 @@ _BAD_BY_KEY = {
     "DigestSchedule": ["", "hourly", "weekly:XYZ:09:00", "daily:25:00"],
     "OpenSearchUrl": ["opensearch:9200", "ftp://search", "http://", "http://search /x"],
     "OpenSearchUser": ["admin:secret", "ad\tmin"],
+    "StoreUrl": ["mysql://whoknows:pw@db/whoknows", "sqlite:///var/x.db", "db.internal:5432/whoknows", "https://db", "postgresql:x"],
     "OpenSearchIndexPrefix": ["", "Whoknows", "-whoknows", "who knows", "who*", "x" * 65],
 }
 CASES = [(s["key"], bad) for s in SPECS for bad in _BAD_BY_TYPE.get(s["type"], []) + _BAD_BY_KEY.get(s["key"], [])]

@@ -19,6 +19,7 @@ from .. import messages
 from ..core.index import ENGINES, IndexServer
 from ..core.schedule import parse_schedule
 from ..errors import StartupError
+from ..storage.postgres import SCHEMES as STORE_SCHEMES
 
 IndexPolicy = Literal["all", "allowlist", "denylist"]
 SuggestionMode = Literal["thread", "ephemeral"]
@@ -77,6 +78,8 @@ class Settings:
     open_search_password: str = dataclasses.field(default="", repr=False)
     open_search_index_prefix: str = "whoknows"
     open_search_verify_tls: bool = True
+    store_url: str = dataclasses.field(default="", repr=False)
+    """The PostgreSQL store (StoreUrl; WHOKNOWS_STORE_URL), its password in it; empty: SQLite files in the data folder."""
 
     def index_server(self) -> IndexServer | None:
         """Where the OpenSearch engine keeps its index; None when no server is set."""
@@ -213,6 +216,9 @@ def load(manifest: Mapping[str, Any], env: Mapping[str, str], sources: Mapping[s
     if not re.match(r"^[a-z0-9][a-z0-9_-]{0,63}$", prefix):
         raise StartupError(messages.bad_setting("OpenSearchIndexPrefix", source("OpenSearchIndexPrefix"),
                                                 "1-64 lowercase letters, digits, - or _ (not first)"))
+    store_url = values["store_url"] = str(values.get("store_url", "")).strip()
+    if store_url and not store_url.startswith(STORE_SCHEMES):
+        raise StartupError(messages.bad_setting("StoreUrl", source("StoreUrl"), "empty (SQLite in the data folder) or a postgresql:// URL"))
     known = {f.name for f in fields(Settings)}
     missing = known - set(values)
     if missing:

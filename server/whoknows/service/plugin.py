@@ -134,6 +134,9 @@ class PluginLink:
                                       open_search_password=old.open_search_password,
                                       open_search_index_prefix=old.open_search_index_prefix,
                                       open_search_verify_tls=old.open_search_verify_tls)
+        if new.store_url != rt.settings.store_url:  # the store was opened at the start
+            log.warning("the store (StoreUrl) changes at the next start of the service")
+            new = dataclasses.replace(new, store_url=rt.settings.store_url)
         changed = sorted(f.name for f in dataclasses.fields(new) if getattr(new, f.name) != getattr(rt.settings, f.name))
         rt.apply_settings(new)
         log.info("the plugin's configuration (plugin %s) is applied; changed: %s", cfg.plugin_version, ", ".join(changed) or "nothing")

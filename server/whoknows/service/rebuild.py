@@ -11,7 +11,7 @@ from .runtime import Runtime
 
 async def rebuild(settings: Settings, data: Path) -> int:
     """Wipes the local index and posts and reads every indexed channel's history again; returns the posts indexed."""
-    wipe(data, settings.index_server())
+    wipe(data, settings.index_server(), settings.store_url)
     runtime = Runtime(settings, data)
     await runtime.start()
     try:

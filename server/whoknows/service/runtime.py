@@ -32,7 +32,7 @@ from ..clock import Clock, wall_clock
 from ..core.events import PostCreated, UserUpdated
 from ..errors import StartupError
 from ..storage.state import ServiceState
-from ..storage.store import INDEX_DIR, Store, open_store
+from ..storage.store import INDEX_DIR, Store, open_state, open_store
 from .decisions import Decisions
 from .live import LiveEvents
 from .plugin import PluginLink
@@ -190,13 +190,14 @@ class Runtime:
     async def _start(self) -> None:
         engine = self.settings.index_engine
         server = self.settings.index_server()
-        if prepare(self.data, engine, server) is Outcome.WIPED:
+        url = self.settings.store_url
+        if prepare(self.data, engine, server, url) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
                                                      extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine,
-                                                     server=server))
+                                                     server=server, store_url=url))
         store.site_url = self.settings.site_url
-        state = ServiceState.in_folder(self.data)
+        state = open_state(self.data, url)
         self._exits.callback(state.close)
         self.attach(store, state, {r[0] for r in store.conversation.db.execute("SELECT user_id FROM users")})
         try:
