@@ -31,6 +31,10 @@ from whoknows.core.events import (
 from whoknows.core.pipeline import Applied, Pipeline
 from whoknows.core.index import IndexServer, PostIndex, open_index
 from opensearch_node import session_server
+import postgres_node
+from whoknows.core.database import Database
+from whoknows.storage.postgres import PostgresDatabase
+from whoknows.storage.state import ServiceState
 
 SHARED = Path(os.environ.get("WHOKNOWS_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
 """The shared folder beside the repository (the dev data sets); WHOKNOWS_SHARED points elsewhere."""
@@ -156,8 +160,65 @@ class World:
         self.conversation.close()
 
 
+# -- the store: SQLite in memory, or a fresh schema in PostgreSQL (WHOKNOWS_TEST_STORE=postgresql) -----------
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for the session (tests/postgres_node.py): skipped without a server, failed under CI."""
+    yield from postgres_node.throwaway_database()
+
+
+@pytest.fixture(autouse=True)
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The unit suite's store: "sqlite", or with WHOKNOWS_TEST_STORE=postgresql "postgresql", where every
+    `new_database()` is a fresh schema and `open_store` (WHOKNOWS_STORE_URL) one more for the test."""
+    global _pg_database
+    if not postgres_node.store_on_postgres():
+        yield "sqlite"
+        return
+    _pg_database = request.getfixturevalue("pg_database")
+    monkeypatch.setenv("WHOKNOWS_STORE_URL", postgres_node.fresh_store(_pg_database))
+    try:
+        yield "postgresql"
+    finally:
+        _pg_database = None
+        while _opened:  # what a test left open (SQLite's would only be collected; a server's connection must end)
+            _opened.pop().close()
+
+
+_pg_database: str | None = None
+_opened: list[Database] = []
+
+
+@pytest.fixture
+def sqlite_folder(store_backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of the SQLite files themselves (their migrations, their repair): the folder's files, whatever the suite's store."""
+    monkeypatch.delenv("WHOKNOWS_STORE_URL", raising=False)
+
+
+def new_database() -> Database | None:
+    """A new empty database for one store (None: SQLite in memory, the constructors' default)."""
+    if not _pg_database:
+        return None
+    db = PostgresDatabase(postgres_node.fresh_store(_pg_database))
+    _opened.append(db)
+    return db
+
+
+def new_conversation(**options: Any) -> Conversation:
+    """An empty conversation store on the suite's backend."""
+    db = new_database()
+    return Conversation(db, **options) if db is not None else Conversation(**options)
+
+
+def new_state() -> ServiceState:
+    """An empty service state on the suite's backend."""
+    return ServiceState(new_database() or ":memory:")
+
+
 def build_world(*, opted_out_by_default: bool = False, engine: str = "whoosh", server: IndexServer | None = None) -> World:
-    conversation = Conversation(opted_out_by_default=opted_out_by_default)
+    conversation = new_conversation(opted_out_by_default=opted_out_by_default)
     index = open_index(engine, server=server)
     return World(conversation, index, Pipeline(conversation, index), Engine(conversation, index))
 

@@ -13,6 +13,7 @@ from whoknows.adapters.mattermost_rest import SINCE_LIMIT
 from whoknows.service.backfill import Backfill, Checkpointed
 from whoknows.core.events import Event, PostCreated, PostDeleted, PostEdited
 from whoknows.storage.state import ServiceState
+from conftest import new_state
 
 
 def _post(n: int) -> dict[str, Any]:
@@ -41,7 +42,7 @@ class FakeRest:
 
 
 async def test_backfill_resumes_from_checkpoint_then_catches_up() -> None:
-    state = ServiceState(":memory:")
+    state = new_state()
     applied: list[str] = []
 
     async def submit(items: Sequence[Event | Checkpointed]) -> None:  # what the pipeline owner does, in order
@@ -117,7 +118,7 @@ class Applied:
 
 
 async def test_more_changes_than_one_since_answer_holds_are_all_caught_up() -> None:
-    server, state = Server(300), ServiceState(":memory:")
+    server, state = Server(300), new_state()
     applied = Applied(state)
     await Backfill(server, state, applied.submit, "bot").channel("c")  # type: ignore[arg-type]
     assert len(applied.posts) == 300
@@ -138,7 +139,7 @@ async def test_more_changes_than_one_since_answer_holds_are_all_caught_up() -> N
 
 
 async def test_a_checkpoint_never_falls_behind_what_live_events_queued() -> None:
-    server, state = Server(10), ServiceState(":memory:")
+    server, state = Server(10), new_state()
     applied = Applied(state)
     backfill = Backfill(server, state, applied.submit, "bot", live_since=lambda _: 99)  # type: ignore[arg-type]
     await backfill.channel("c")
@@ -169,7 +170,7 @@ class ThreadedRest:
 async def test_thread_context_in_a_page_does_not_move_the_cursor() -> None:
     """A page also carries the roots and replies of its posts' threads: a cursor taken from them skipped history (an
     older root) or stood still (a newer reply, at the last page)."""
-    state = ServiceState(":memory:")
+    state = new_state()
     applied: set[str] = set()
 
     async def submit(items: Sequence[Event | Checkpointed]) -> None:

@@ -18,6 +18,7 @@ from whoknows.service.runtime import Runtime
 from whoknows.app.settings import load, manifest_path
 from whoknows.storage.state import ServiceState
 from whoknows.storage.store import open_store
+from conftest import new_state
 
 BOT = "bot0000000000000000000000id"
 ALICE = "a1ice0000000000000000000id"
@@ -131,7 +132,7 @@ async def test_one_failing_frame_handler_or_batch_never_stops_the_loop(tmp_path:
     rt = make_runtime(tmp_path)
     rt.presence.bot_id = BOT
     with open_store(tmp_path) as store:
-        rt.attach(store, ServiceState(":memory:"), {ALICE})
+        rt.attach(store, new_state(), {ALICE})
         loop = asyncio.create_task(rt.writer.run())
         try:
             await rt.submit([TeamUpdated("t1", "eng"), UserUpdated(ALICE, "alice")])

@@ -26,6 +26,7 @@ from whoknows.core.events import ChannelMemberAdded, ChannelMemberRemoved, Chann
 from whoknows.app.settings import Settings, load, manifest_path
 from whoknows.storage.state import ServiceState
 from whoknows.storage.store import Store, open_store
+from conftest import new_state
 
 NOW = 1_750_000_000_000
 ALICE, BOB, CAROL = "a1ice0000000000000000000id", "b0b00000000000000000000id", "car0100000000000000000000id"
@@ -51,7 +52,7 @@ class FakeRuntime:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.state = ServiceState(":memory:")
+        self.state = new_state()
         self.services = Services(settings, store, self.state, KeptPosts(), StorePermissions(store), DirectFeed(store), fixed_clock(NOW),
                                  Presence(callback_url="http://127.0.0.1:8077"))
         learning = Learning(self.services)

@@ -21,6 +21,7 @@ from whoknows.core.schedule import DAY_MS, Schedule, latest_run, parse_schedule
 from whoknows.core.index.whoosh_engine import WhooshIndex
 from whoknows.errors import StartupError
 from whoknows.app.settings import load, manifest_path
+from conftest import new_conversation
 
 UTC = timezone.utc
 MONDAY_9 = int(datetime(2026, 3, 9, 9, 0, tzinfo=UTC).timestamp() * 1000)
@@ -64,7 +65,7 @@ def test_latest_run_is_the_last_scheduled_moment_not_after_now() -> None:
 
 class World:
     def __init__(self, *, extra_endorsing: frozenset[str] = frozenset()) -> None:
-        self.conversation = Conversation(extra_endorsing=extra_endorsing)
+        self.conversation = new_conversation(extra_endorsing=extra_endorsing)
         self.index = WhooshIndex()
         self.pipeline = Pipeline(self.conversation, self.index)
         self.engine = Engine(self.conversation, self.index)

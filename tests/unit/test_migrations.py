@@ -17,6 +17,8 @@ from whoknows.storage.service_schema import MIGRATIONS as SERVICE_MIGRATIONS
 from whoknows.storage.state import Checkpoint, ServiceState
 from whoknows.storage.store import STATE_FILE, open_store
 
+pytestmark = pytest.mark.usefixtures("sqlite_folder")  # the files of a data folder, on either test store
+
 # -- "v0": the exact DDL of main before migrations (core/conversation.py, state.py, learning_state.py) -----
 
 V0_CONVERSATION = """

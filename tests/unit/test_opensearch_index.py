@@ -148,6 +148,7 @@ def test_post_ids_read_every_page(server: IndexServer, monkeypatch: pytest.Monke
         ix.close()
 
 
+@pytest.mark.usefixtures("sqlite_folder")  # the repair of a folder's SQLite store
 def test_start_up_repair_reads_the_servers_index_and_drops_it_when_the_analysis_changed(server: IndexServer, tmp_path: Path) -> None:
     from whoknows.core.conversation import Conversation
     from whoknows.service.repair import Outcome, prepare
@@ -194,6 +195,7 @@ def test_the_engine_without_a_server_is_refused() -> None:
         open_index("opensearch")
 
 
+@pytest.mark.usefixtures("sqlite_folder")  # the repair of a folder's SQLite store
 def test_an_unreachable_server_at_start_up_stops_it_in_one_line_and_wipes_nothing(tmp_path: Path) -> None:
     from opensearch_node import free_port
 

@@ -27,6 +27,7 @@ from whoknows.app.ports import Presence, Services
 from whoknows.clock import fixed_clock
 from whoknows.service.offline import DirectFeed, KeptPosts, StorePermissions
 from whoknows.storage.store import Store
+from conftest import new_conversation, new_state
 
 NOW = 1_750_000_000_000
 DAY = 86_400_000
@@ -72,7 +73,7 @@ def workspaces(draw: st.DrawFn) -> Workspace:
 
 class World:
     def __init__(self, ws: Workspace) -> None:
-        self.conversation = Conversation()
+        self.conversation = new_conversation()
         self.index = WhooshIndex()
         self.pipeline = Pipeline(self.conversation, self.index)
         self.engine = Engine(self.conversation, self.index)
@@ -134,7 +135,7 @@ class SuggestingRuntime:
     def __init__(self, world: World, channels: dict[str, ChannelUpdated]) -> None:
         env = {"WHOKNOWS_MATTERMOST_URL": "http://mm", "WHOKNOWS_BOT_TOKEN": "t", "WHOKNOWS_SUGGESTION_MIN_CONFIDENCE": "0"}
         self.settings = load(json.loads(manifest_path().read_text()), env)
-        self.state = ServiceState(":memory:")
+        self.state = new_state()
         self.engine = _RecordingEngine(world.engine)
         self.store = Store(world.conversation, world.index, world.pipeline, self.engine, "http://mm")
         self.rest = KeptPosts()

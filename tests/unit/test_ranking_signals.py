@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from whoknows.core.conversation import Activity, Person, PostFacts
 from whoknows.core.ranking import DAY_MS, HOUR_MS, Context, Weights, confidence, rank
+from conftest import new_conversation
 
 NOW = 1_700_000_000_000
 W = Weights()
@@ -257,7 +258,7 @@ def test_outside_threads_the_next_messages_answer_a_matching_question() -> None:
     from whoknows.core.index.whoosh_engine import WhooshIndex
     from whoknows.core.pipeline import Pipeline
 
-    conv, index = Conversation(), WhooshIndex()
+    conv, index = new_conversation(), WhooshIndex()
     pipeline = Pipeline(conv, index)
     t0 = NOW - DAY_MS
     pipeline.apply([
@@ -276,6 +277,7 @@ def test_outside_threads_the_next_messages_answer_a_matching_question() -> None:
     assert names(W) == ["answerer"]  # the chatter came hours later: not an answer
     assert names(replace(W, follow_minutes=0)) == []
     index.close()
+    conv.close()
 
 
 def test_a_question_that_names_someone_reaches_them_through_the_engine() -> None:
@@ -285,7 +287,7 @@ def test_a_question_that_names_someone_reaches_them_through_the_engine() -> None
     from whoknows.core.index.whoosh_engine import WhooshIndex
     from whoknows.core.pipeline import Pipeline
 
-    conv, index = Conversation(), WhooshIndex()
+    conv, index = new_conversation(), WhooshIndex()
     pipeline = Pipeline(conv, index)
     pipeline.apply([
         ChannelUpdated("c1", "t", "general", "O"),
@@ -300,3 +302,4 @@ def test_a_question_that_names_someone_reaches_them_through_the_engine() -> None
     assert first[0] == "dana" and plain[0] == "eli"
     assert HOUR_MS > 0
     index.close()
+    conv.close()
