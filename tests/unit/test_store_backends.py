@@ -256,3 +256,32 @@ def test_a_refused_password_or_a_missing_database_is_one_line_from_the_cli(pg_da
         assert result.exit_code == 2, result.output
         _one_line_naming_store_url(result.output, "not-the-password")
         assert says in result.output and "mmtest" not in result.output
+
+
+def test_a_connection_the_server_dropped_is_made_again(pg_database: str) -> None:
+    import psycopg
+
+    url = postgres_node.fresh_store(pg_database)
+    state, conv = ServiceState(PostgresDatabase(url)), Conversation(PostgresDatabase(url))
+
+    def drop(db: Database) -> None:  # what a restart or a fail-over of the server does to a connection
+        assert isinstance(db, PostgresDatabase)
+        with psycopg.connect(postgres_node.ADMIN_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (db.conn.info.backend_pid,))
+
+    try:
+        state.save_checkpoint("c1", Checkpoint(10, "", False))
+        drop(state.db)
+        state.save_checkpoint("c1", Checkpoint(20, "", False))  # the next write goes through, on a new connection
+        assert state.checkpoint("c1").since == 20
+        conv.begin()
+        conv.add_post(post("p1", "ann", "terraform state lock"))
+        drop(conv.db)
+        with pytest.raises(psycopg.OperationalError):  # inside a transaction: the batch fails and is tried again
+            conv.add_post(post("p2", "ann", "kafka lag"))
+        conv.rollback()
+        apply(conv, channel(TOWN), post("p1", "ann", "terraform state lock"), post("p2", "ann", "kafka lag"))
+        assert conv.post_count() == 2 and sorted(conv.post_facts(["p1", "p2"])) == ["p1", "p2"]
+    finally:
+        state.close()
+        conv.close()

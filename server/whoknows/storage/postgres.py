@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 
 from .. import messages
 from ..errors import StartupError
@@ -105,30 +106,42 @@ class PostgresDatabase:
     def __init__(self, url: str, *, connect_timeout: int = 10) -> None:
         if not url.startswith(SCHEMES):
             raise StartupError(messages.bad_store_url())
+        self._url, self._timeout = url, connect_timeout  # the URL holds the password: kept here, never shown
         self._where = where(url)
+        self.schema = DEFAULT_SCHEMA
+        self.conn = self._connect()
+        self._key = _lock_key(self.schema)
+        self._translated: dict[str, str] = {}
+        self._tables: dict[str, tuple[list[str], list[str]]] = {}
+
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout, application_name="whoknows")
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._timeout, application_name="whoknows")
         except psycopg.ProgrammingError:  # the URL itself cannot be read
             raise StartupError(messages.bad_store_url()) from None
         except psycopg.Error as error:
             raise StartupError(messages.store_unavailable(self._where, _reason(error))) from None
         try:
-            self.schema = self._enter_schema()
+            self.schema = self._enter_schema(conn)
         except psycopg.Error as error:
-            self.conn.close()
+            conn.close()
             raise StartupError(messages.store_unavailable(self._where, _reason(error))) from None
-        self._key = _lock_key(self.schema)
-        self._translated: dict[str, str] = {}
-        self._tables: dict[str, tuple[list[str], list[str]]] = {}
+        return conn
 
-    def _enter_schema(self) -> str:
-        path = [p.strip().strip('"') for p in str(self.conn.execute("SHOW search_path").fetchone()[0]).split(",")]  # type: ignore[index]
+    def _reconnect(self) -> None:
+        """A connection the server dropped (its restart, a fail-over, an idle timeout) is made again."""
+        self.conn.close()
+        self.conn = self._connect()
+
+    @staticmethod
+    def _enter_schema(conn: psycopg.Connection[Any]) -> str:
+        path = [p.strip().strip('"') for p in str(conn.execute("SHOW search_path").fetchone()[0]).split(",")]  # type: ignore[index]
         schema = path[0] if path and path[0] not in ("$user", "public", "") else DEFAULT_SCHEMA
-        if self.conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
-            with self.conn.transaction():  # two processes starting together: one creates it, the other waits and sees it
-                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
-                self.conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(schema)))
-        self.conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema)))
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
+            with conn.transaction():  # two processes starting together: one creates it, the other waits and sees it
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
+                conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(schema)))
+        conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema)))
         return schema
 
     @property
@@ -158,13 +171,25 @@ class PostgresDatabase:
             (self.schema, table))]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
-        return self.conn.execute(self._sql(sql), tuple(params))
+        """Outside a transaction, a statement that met a dropped connection is tried once more on a new one (the
+        statements run so are upserts and reads, the same twice); inside one the error stands: the pipeline rolls back."""
+        statement, args = self._sql(sql), tuple(params)
+        idle = self.conn.info.transaction_status == TransactionStatus.IDLE
+        try:
+            return self.conn.execute(statement, args)
+        except psycopg.OperationalError:
+            if not (idle and self.conn.broken):
+                raise
+        self._reconnect()
+        return self.conn.execute(statement, args)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.conn.cursor() as cursor:
             cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def begin(self, *, exclusive: bool = False) -> None:
+        if self.conn.broken:
+            self._reconnect()
         self.conn.execute("BEGIN")
         if exclusive:
             self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._key,))
@@ -175,6 +200,9 @@ class PostgresDatabase:
         self.conn.execute("COMMIT")
 
     def rollback(self) -> None:
+        if self.conn.broken:  # the server ended the transaction with the connection: nothing is left to undo
+            self._reconnect()
+            return
         self.conn.execute("ROLLBACK")
 
     def schema_version(self, component: str) -> int:
@@ -193,11 +221,11 @@ class PostgresDatabase:
 
     @contextmanager
     def unsynced(self) -> Iterator[None]:
-        self.conn.execute("SET synchronous_commit TO off")
+        self.execute("SET synchronous_commit TO off")
         try:
             yield
         finally:
-            self.conn.execute("RESET synchronous_commit")
+            self.execute("RESET synchronous_commit")
 
     def close(self) -> None:
         self.conn.close()
