@@ -119,14 +119,17 @@ def dataset_stackexchange(dump_dir: Path, corpus_out: Path, queries_out: Path) -
 @click.option("--queries", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--engine", type=click.Choice(ENGINES), default="whoosh", show_default=True, help="The text index engine.")
 def eval_(corpus: Path, queries: Path, engine: str) -> None:
-    """Replay a corpus in time order and score whoknows against the baselines (JSON on stdout)."""
+    """Replay a corpus in time order and score whoknows against the baselines (JSON on stdout). The conversation store
+    is in memory, or the empty PostgreSQL store of $WHOKNOWS_STORE_URL."""
     from .evaluation.replay import evaluate, summary_lines
-    from .storage.store import server_from_env
+    from .storage.store import connect, server_from_env, store_url_from_env
 
     server = server_from_env(os.environ)
     if engine == "opensearch" and server is None:
         raise click.UsageError("--engine opensearch needs WHOKNOWS_OPEN_SEARCH_URL (the server's URL)")
-    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True), index_engine=engine, index_server=server)
+    url = store_url_from_env(os.environ)
+    result = evaluate(corpus, queries, progress=lambda line: click.echo(line, err=True), index_engine=engine, index_server=server,
+                      store=connect(url) if url else None)
     for line in summary_lines(result):
         click.echo(line, err=True)
     click.echo(json.dumps(result))

@@ -64,6 +64,10 @@ def store_unavailable(where: str, why: str) -> str:
     return f"cannot use the PostgreSQL store {where}: {why}; check the setting StoreUrl (WHOKNOWS_STORE_URL)"
 
 
+def eval_store_not_empty(where: str) -> str:
+    return f"the evaluation replays a corpus into an empty store, and {where} already holds posts; point WHOKNOWS_STORE_URL at an empty one"
+
+
 def bad_manifest(path: Path, error: Exception) -> str:
     return f"cannot read the settings manifest {path}: {type(error).__name__}"
 

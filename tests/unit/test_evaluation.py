@@ -332,3 +332,16 @@ def test_eval_prints_the_json_document_on_stdout(tmp_path: Path, corpus: Path) -
     assert result["corpus"] == TEAM and result["queries"] == 6
     assert result["by_kind"]["topic"]["methods"]["whoknows"]["p1"] == 1.0
     assert "whoknows" in out.stderr and "MRR" in out.stderr, "the human summary goes to stderr"
+
+
+def test_the_evaluation_gives_the_same_result_on_a_postgresql_store_and_only_on_an_empty_one(
+        tmp_path: Path, corpus: Path, pg_database: str) -> None:
+    import postgres_node
+    from whoknows.errors import UserError
+    from whoknows.storage.postgres import PostgresDatabase
+
+    queries = write_jsonl(tmp_path / "queries.jsonl", late_question_queries() + topic_queries(SPLIT))
+    url = postgres_node.fresh_store(pg_database)
+    assert evaluate(corpus, queries, store=PostgresDatabase(url)) == evaluate(corpus, queries)
+    with pytest.raises(UserError, match="already holds posts"):  # a second replay would find the first one's posts
+        evaluate(corpus, queries, store=PostgresDatabase(url))

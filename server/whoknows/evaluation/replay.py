@@ -12,6 +12,9 @@ from typing import Any
 
 from ..adapters.bulk_export import read_export
 from ..core.conversation import Conversation
+from ..core.database import Database
+from ..errors import UserError
+from .. import messages
 from ..core.cards import expert_evidence
 from ..core.engine import Engine, Ranking
 from ..core.events import Event, PostCreated, ReactionAdded, TeamUpdated
@@ -90,21 +93,25 @@ Answerer = Callable[[Query], list[str]]
 
 
 def evaluate(corpus: Path, queries_path: Path, *, weights: Weights = Weights(), progress: Callable[[str], None] | None = None,
-             index_engine: str = "whoosh", index_server: IndexServer | None = None) -> dict[str, Any]:
-    """`_replay` on a new index in RAM (OpenSearch: an index of its own in `index_server`, dropped at the end)."""
+             index_engine: str = "whoosh", index_server: IndexServer | None = None, store: Database | None = None) -> dict[str, Any]:
+    """`_replay` on a new index in RAM (OpenSearch: an index of its own in `index_server`, dropped at the end) and a
+    conversation store in memory, or in `store` (PostgreSQL: the production store's engine), which must be empty."""
     index = open_index(index_engine, server=index_server)
+    conversation = Conversation(store) if store is not None else Conversation()
     try:
-        return _replay(corpus, queries_path, index, weights=weights, progress=progress)
+        if conversation.post_count():
+            raise UserError(messages.eval_store_not_empty(conversation.db.name))
+        return _replay(corpus, queries_path, index, conversation, weights=weights, progress=progress)
     finally:
+        conversation.close()
         index.close()
 
 
-def _replay(corpus: Path, queries_path: Path, index: PostIndex, *, weights: Weights,
+def _replay(corpus: Path, queries_path: Path, index: PostIndex, conversation: Conversation, *, weights: Weights,
             progress: Callable[[str], None] | None) -> dict[str, Any]:
     started = time.monotonic()
     facts, timed = load_corpus(corpus)
     queries = read_queries(queries_path)
-    conversation = Conversation()
     pipeline = Pipeline(conversation, index, batch_size=10**9)
     pipeline.apply(facts)
     engine = Engine(conversation, index, weights)
