@@ -285,3 +285,15 @@ def test_a_connection_the_server_dropped_is_made_again(pg_database: str) -> None
     finally:
         state.close()
         conv.close()
+
+
+def test_the_bot_with_a_refused_store_password_stops_in_one_line(pg_database: str, tmp_path: Path) -> None:
+    server = pg_database.rsplit("/", 1)[0].split("@", 1)[1]
+    env = {"WHOKNOWS_MATTERMOST_URL": "http://127.0.0.1:9", "WHOKNOWS_BOT_TOKEN": "t0k", "WHOKNOWS_HTTP_PORT": "0",
+           "WHOKNOWS_STORE_URL": f"postgresql://mmuser:not-the-password@{server}/mattermost_test"}
+    result = CliRunner().invoke(main, ["--data", str(tmp_path), "run"], env=env)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if "StoreUrl" in line]
+    assert len(lines) == 1 and "password was refused" in lines[0]
+    assert "not-the-password" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "state.sqlite").exists()  # nothing fell back to the folder's files
