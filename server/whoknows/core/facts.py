@@ -225,7 +225,7 @@ def load_facts(db: Database, endorsing: Sequence[str], accepting: Sequence[str])
     table = FactsTable()
     add = table.add
     for post_id, channel_id, user_id, root_id, at, question, asks, content_free in db.execute(
-        "SELECT post_id, channel_id, user_id, root_id, create_at, is_question, asks, content_free FROM posts ORDER BY create_at"
+        "SELECT post_id, channel_id, user_id, root_id, create_at, is_question, asks, content_free FROM posts ORDER BY create_at, post_id"
     ):
         endorse, accept = reactions.get(post_id, (0, 0))
         add(post_id, channel_id, user_id, root_id, at, question=bool(question), asks=bool(asks), content_free=bool(content_free),
