@@ -163,8 +163,11 @@ class Soak:
             return
         body: dict[str, Any] = answer.json()
         text = "\n".join([str(body.get("text", ""))] + [str(a.get("text", "")) for a in body.get("attachments") or []])
-        for post_id in set(PERMALINK.findall(text)) - set(self.ledger.channel_of):
+        shown = set(PERMALINK.findall(text))
+        for post_id in shown - set(self.ledger.channel_of):
             await self.adopt(post_id)
+        for post_id in shown & self.ledger.cascaded:
+            await self.confirm(post_id)
         readable = {r.id for r in self.rooms_of(user)}
         check_card(text, user, readable, asked_at, self.ledger, self.windows, self.verdicts)
 
@@ -172,17 +175,28 @@ class Soak:
         """A card shows a post the ledger does not know: a POST that failed on the soak's side (a transport error
         while the server restarted) may still have been saved. Ask the server (as admin, deleted posts included) and
         judge the post by its real channel; a post the server never had stays unknown and counts against the card."""
-        async with httpx.AsyncClient(base_url=f"{self.workspace.url}/api/v4", timeout=30.0,
-                                     headers={"Authorization": f"Bearer {self.workspace.admin.token}"}) as api:
-            answer = await api.get(f"/posts/{post_id}", params={"include_deleted": "true"})
-        if answer.status_code != 200:
+        post = await self.server_post(post_id)
+        if post is None:
             return
-        post = answer.json()
         author = next((u.username for u in self.workspace.everyone.values() if u.id == post["user_id"]), post["user_id"])
         self.ledger.made(post_id, post["channel_id"], author, post["message"], post.get("root_id") or "")
         self.ops["adopted"] += 1
         if post.get("delete_at"):  # the server's clock (ms since the epoch) on this machine's monotonic clock
             self.ledger.deleted(post_id, time.monotonic() - (time.time() - post["delete_at"] / 1000))
+
+    async def confirm(self, post_id: str) -> None:
+        """A card shows a reply the ledger took to be deleted with its root: the server says whether it was."""
+        post = await self.server_post(post_id)
+        if post is not None:
+            self.ledger.confirmed(post_id, deleted=bool(post.get("delete_at")))
+            self.ops["reply outlived its root"] += not post.get("delete_at")
+
+    async def server_post(self, post_id: str) -> dict[str, Any] | None:
+        """The post as the server has it now (asked as admin, deleted posts included), None if it has none."""
+        async with httpx.AsyncClient(base_url=f"{self.workspace.url}/api/v4", timeout=30.0,
+                                     headers={"Authorization": f"Bearer {self.workspace.admin.token}"}) as api:
+            answer = await api.get(f"/posts/{post_id}", params={"include_deleted": "true"})
+        return answer.json() if answer.status_code == 200 else None
 
     # -- pausing, catching up, checkpoints --------------------------------------------------------------
 
@@ -192,7 +206,9 @@ class Soak:
             await self._idle.wait_for(lambda: self._busy == 0)
 
     async def settle(self) -> bool:
-        """A marker in every room, then (bounded) until the bot's store holds them all: it has caught up."""
+        """A marker in every room, then (bounded) until the bot's store holds them all and its last catch-up is over
+        (a marker heard live after a websocket that could not resume says nothing of the changes made while it was
+        down): it has caught up."""
         async with self.client("alice") as api:
             marks = []
             for room in self.rooms:
@@ -203,9 +219,10 @@ class Soak:
                     except (httpx.TransportError, httpx.HTTPStatusError):
                         await asyncio.sleep(0.5)
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
-        while not store_has(self.bot.data, marks):
+        while not (store_has(self.bot.data, marks) and self.bot.caught_up()):
             if time.monotonic() > deadline:
-                self.verdicts.violations.append(f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s\n{self.bot.tail(15)}")
+                what = "its catch-up did not finish" if store_has(self.bot.data, marks) else "the markers are not in its store"
+                self.verdicts.violations.append(f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s ({what})\n{self.bot.tail(15)}")
                 return False
             await asyncio.sleep(POLL_S)
         return True

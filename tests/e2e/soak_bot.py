@@ -5,12 +5,16 @@ write fails with ENOSPC as on a full disk (the technique of tests/unit/test_disk
 because the soak kills and restarts this process). Run as a script: `python soak_bot.py -v --data DIR run`.
 
 With SOAK_TRACEMALLOC=FILE, Python's allocations are traced and, every minute, the 25 places whose memory grew most
-since the first minute are written to FILE (to tell a leak from mapped index files when RSS grows).
+since the first minute are written to FILE (to tell a leak from mapped index files when RSS grows). With
+SOAK_MEMSTATS=FILE, every 30 s one line: the heap's resident size, Python's allocated blocks, the C allocator's
+bytes in use and free (glibc's mallinfo2) and the thread count: live objects growing, or freed memory kept.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import sys
 import threading
 import time
 import tracemalloc
@@ -55,7 +59,35 @@ def trace_growth(report: Path, every_s: float = 60.0) -> None:
     threading.Thread(target=watch, daemon=True, name="soak-tracemalloc").start()
 
 
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def memory_stats(report: Path, every_s: float = 30.0) -> None:
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = MallInfo2
+
+    def anon_kib() -> int:
+        status = Path("/proc/self/status").read_text()
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("RssAnon:"))
+
+    def watch() -> None:
+        while True:
+            info = libc.mallinfo2()
+            line = (f"{time.strftime('%H:%M:%S')} anon {anon_kib() / 1024:.1f} MiB, python blocks {sys.getallocatedblocks()}, "
+                    f"malloc in use {info.uordblks / 2**20:.1f} MiB, free {info.fordblks / 2**20:.1f} MiB, "
+                    f"mmapped {info.hblkhd / 2**20:.1f} MiB, threads {threading.active_count()}")
+            with report.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+            time.sleep(every_s)
+
+    threading.Thread(target=watch, daemon=True, name="soak-memstats").start()
+
+
 if __name__ == "__main__":
+    if stats := os.environ.get("SOAK_MEMSTATS"):
+        memory_stats(Path(stats))
     if trace := os.environ.get("SOAK_TRACEMALLOC"):
         trace_growth(Path(trace))
     switch = os.environ.get("WHOKNOWS_SOAK_DISK_FULL")

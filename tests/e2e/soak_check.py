@@ -53,6 +53,9 @@ class Ledger:
     root_of: dict[str, str] = field(default_factory=dict)
     uncertain: set[str] = field(default_factory=set)
     """Posts whose deletion met a server restart: perhaps deleted, at an unknown time."""
+    cascaded: set[str] = field(default_factory=set)
+    """Replies taken to be deleted with their root, not yet confirmed by the server: a reply saved while its root was
+    being deleted outlives it (Mattermost marks the thread deleted in one UPDATE, the racing reply comes after)."""
 
     def made(self, post_id: str, channel_id: str, author: str, text: str, root_id: str = "") -> None:
         self.channel_of[post_id], self.author_of[post_id], self.text_of[post_id] = channel_id, author, text
@@ -60,8 +63,16 @@ class Ledger:
 
     def deleted(self, post_id: str, at: float) -> None:
         """The server confirmed it: the post, and its replies if it was a root (Mattermost deletes the thread)."""
-        for p in [post_id, *(r for r, root in self.root_of.items() if root == post_id)]:
-            self.deleted_at.setdefault(p, at)
+        self.deleted_at.setdefault(post_id, at)
+        for reply in (r for r, root in self.root_of.items() if root == post_id and r not in self.deleted_at):
+            self.deleted_at[reply] = at
+            self.cascaded.add(reply)
+
+    def confirmed(self, post_id: str, deleted: bool) -> None:
+        """The server said whether a reply taken to be deleted with its root really is."""
+        self.cascaded.discard(post_id)
+        if not deleted:
+            del self.deleted_at[post_id]
 
     def live(self, channel_id: str, author: str | None = None) -> list[str]:
         return [p for p, c in self.channel_of.items()
@@ -99,8 +110,19 @@ def check_card(text: str, caller: str, readable: Collection[str], asked_at: floa
             verdicts.violations.append(f"{caller}'s card shows {post_id} from channel {channel}, which they cannot read")
         if post_id in ledger.deleted_at:
             late = asked_at - heard_by(ledger.deleted_at[post_id], windows)
-            what = f"{caller}'s card shows {post_id}, deleted {asked_at - ledger.deleted_at[post_id]:.2f} s before the question"
+            what = (f"{caller}'s card shows {post_id}, deleted {asked_at - ledger.deleted_at[post_id]:.2f} s before the question"
+                    f"{fault_near(ledger.deleted_at[post_id], windows)}")
             (verdicts.violations if late > GRACE_S else verdicts.near).append(what)
+
+
+def fault_near(at: float, windows: Iterable[Window]) -> str:
+    """The last fault injected before `at`, for whoever reads a violation."""
+    before = [w for w in windows if w.start <= at]
+    if not before:
+        return ""
+    w = before[-1]
+    end = "still on" if w.end is None else f"over {w.end - at:+.2f} s from it"
+    return f" (last fault: {w.kind}, {at - w.start:.2f} s before the deletion, {end})"
 
 
 def store_has(data: Path, post_ids: Collection[str]) -> bool:

@@ -18,6 +18,10 @@ from pathlib import Path
 
 LAUNCHER = Path(__file__).resolve().parent / "soak_bot.py"
 READY = "whoknows is running"
+CATCHING_UP = "catching up over REST"
+"""The websocket could not resume: the bot reads every channel's changes (runtime's catch-up)."""
+CAUGHT_UP = "history is up to date"
+"""Logged when a catch-up (at start or after a lost websocket) has read every channel."""
 START_TIMEOUT_S = 120.0
 STOP_TIMEOUT_S = 15.0
 ERROR_ID = re.compile(r"\berror ([0-9a-f]{8})\b")
@@ -36,6 +40,8 @@ class BotProcess:
     env: dict[str, str]
     lines: list[Line] = field(default_factory=list)
     starts: int = 0
+    _first_line: int = 0
+    """Where the running process's lines begin in `lines`."""
     _process: asyncio.subprocess.Process | None = None
     _reader: asyncio.Task[None] | None = None
     _waiters: list[tuple[Callable[[str], bool], asyncio.Future[None]]] = field(default_factory=list)
@@ -51,6 +57,7 @@ class BotProcess:
             sys.executable, str(LAUNCHER), "-v", "--data", str(self.data), "run", env={**os.environ, **self.env},
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
         self.starts += 1
+        self._first_line = len(self.lines)
         self._reader = asyncio.create_task(self._read(self._process))
         try:
             await asyncio.wait_for(ready, START_TIMEOUT_S)
@@ -62,6 +69,13 @@ class BotProcess:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append((predicate, future))
         return future
+
+    def caught_up(self) -> bool:
+        """Whether the running process's last catch-up (the one at its start, or after a websocket it could not
+        resume) has finished: a post made before it may be seen live first while its deletion is still unread."""
+        mine = self.lines[self._first_line:]
+        began = max((i for i, line in enumerate(mine) if CATCHING_UP in line.text), default=-1)
+        return any(CAUGHT_UP in line.text for line in mine[began + 1:])
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stderr is not None

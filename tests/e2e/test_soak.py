@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,7 +39,20 @@ def rooms(make_channel: MakeChannel) -> list[Room]:
 def bot_env(workspace: Workspace, proxy: FaultProxy, rooms: list[Room], disk_flag: Path) -> dict[str, str]:
     return settings_env(workspace, WHOKNOWS_MATTERMOST_URL=proxy.url, WHOKNOWS_HTTP_PORT=str(free_port()),
                         WHOKNOWS_INDEX_CHANNELS="allowlist", WHOKNOWS_CHANNEL_LIST=",".join(r.name for r in rooms),
-                        WHOKNOWS_SOAK_DISK_FULL=str(disk_flag))
+                        WHOKNOWS_SOAK_DISK_FULL=str(disk_flag), SOAK_MEMSTATS=str(disk_flag.with_name("memstats.txt")))
+
+
+def live_memory(stats: Path) -> str:
+    """What the bot's live objects did (soak_bot's SOAK_MEMSTATS lines): RSS growth with these flat is memory the
+    allocators keep after it was freed, not a leak. The first line is taken before the store is open: skipped."""
+    lines = stats.read_text().splitlines()[1:] if stats.exists() else []
+    if len(lines) < 2:
+        return "live memory: too short a run to say"
+    blocks = [int(re.search(r"python blocks (\d+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
+    in_use = [float(re.search(r"malloc in use ([\d.]+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
+    free = [float(re.search(r"free ([\d.]+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
+    return (f"live memory: Python blocks {blocks[0]} -> {blocks[1]}, C heap in use {in_use[0]:.1f} -> {in_use[1]:.1f} MiB, "
+            f"C heap free but kept {free[0]:.1f} -> {free[1]:.1f} MiB")
 
 
 def summary(soak: Soak, faults: Counter[str], seconds: float, errors: int) -> str:
@@ -91,7 +105,7 @@ async def test_soak_under_faults(workspace: Workspace, mattermost: MattermostSer
                 admin.call("DELETE", f"/channels/{room.id}")
     errors = bot.error_lines()
     soak.verdicts.violations += unexplained_errors(errors, soak.windows)
-    line = summary(soak, faults, time.monotonic() - began, len(errors))
+    line = summary(soak, faults, time.monotonic() - began, len(errors)) + "; " + live_memory(tmp_path / "memstats.txt")
     print(line)
     _note(mattermost, line)
     for near in soak.verdicts.near:
