@@ -73,6 +73,8 @@ def memory_stats(report: Path, every_s: float = 30.0) -> None:
         return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("RssAnon:"))
 
     def watch() -> None:
+        with report.open("a", encoding="utf-8") as out:
+            out.write(f"== process {os.getpid()}\n")
         while True:
             info = libc.mallinfo2()
             line = (f"{time.strftime('%H:%M:%S')} anon {anon_kib() / 1024:.1f} MiB, python blocks {sys.getallocatedblocks()}, "

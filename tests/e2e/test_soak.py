@@ -43,15 +43,17 @@ def bot_env(workspace: Workspace, proxy: FaultProxy, rooms: list[Room], disk_fla
 
 
 def live_memory(stats: Path) -> str:
-    """What the bot's live objects did (soak_bot's SOAK_MEMSTATS lines): RSS growth with these flat is memory the
-    allocators keep after it was freed, not a leak. The first line is taken before the store is open: skipped."""
-    lines = stats.read_text().splitlines()[1:] if stats.exists() else []
+    """What the bot's live objects did (soak_bot's SOAK_MEMSTATS lines) in its longest-lived process: RSS growth with
+    these flat is memory the allocators keep after it was freed, not a leak. Each process's first line is taken before
+    its store is open: skipped."""
+    processes = stats.read_text().split("== process ")[1:] if stats.exists() else []
+    lines = max((p.splitlines()[2:] for p in processes), key=len, default=[])
     if len(lines) < 2:
         return "live memory: too short a run to say"
     blocks = [int(re.search(r"python blocks (\d+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
     in_use = [float(re.search(r"malloc in use ([\d.]+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
     free = [float(re.search(r"free ([\d.]+)", line)[1]) for line in (lines[0], lines[-1])]  # type: ignore[index]
-    return (f"live memory: Python blocks {blocks[0]} -> {blocks[1]}, C heap in use {in_use[0]:.1f} -> {in_use[1]:.1f} MiB, "
+    return (f"live memory of the longest-lived bot process: Python blocks {blocks[0]} -> {blocks[1]}, C heap in use {in_use[0]:.1f} -> {in_use[1]:.1f} MiB, "
             f"C heap free but kept {free[0]:.1f} -> {free[1]:.1f} MiB")
 
 
