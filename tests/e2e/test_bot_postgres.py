@@ -44,7 +44,7 @@ async def test_bot_on_a_postgresql_store_keeps_its_posts_there_and_survives_a_lo
 
     assert not list(tmp_path.glob("*.sqlite")), "with StoreUrl no store file is written to the data folder"
     with psycopg.connect(store_url) as db:
-        rows = dict(db.execute("SELECT post_id, message FROM posts WHERE post_id = ANY(%s)",
+        rows: dict[str, str] = dict(db.execute("SELECT post_id, message FROM posts WHERE post_id = ANY(%s)",
                                ([p["id"] for p in (secret, edited, deleted)],)).fetchall())
     assert rows == {secret["id"]: secret["message"], edited["id"]: "I run the tracing stack"}
 
