@@ -75,6 +75,19 @@ async def until(runtime: Runtime, condition: Callable[[], bool]) -> None:
     await runtime.wait_for(condition, TIMEOUT_S)
 
 
+async def secret_edited_deleted(workspace: Workspace, runtime: Runtime, topic: str, other: str, gone: str
+                                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The storage scenarios' three posts, once the bot has them all and they are searchable: alice's on `topic` in
+    the private channel, dave's on `other` (to be edited) and carol's on `gone` (to be deleted), both public."""
+    public = workspace.public_channel.id
+    secret = await post(workspace, "alice", workspace.private_channel.id, f"the {topic} budget is frozen until March")
+    edited = await post(workspace, "dave", public, f"I run the {other} exporter")
+    deleted = await post(workspace, "carol", public, f"notes on {gone} alerts")
+    await until(runtime, lambda: all(runtime.store.conversation.has_post(p["id"]) for p in (secret, edited, deleted)))
+    await runtime.drained()
+    return secret, edited, deleted
+
+
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1)[:3000]
 

@@ -17,7 +17,7 @@ from whoknows.core.index import IndexServer
 from whoknows.service.repair import STOPPED_CLEANLY, Outcome, prepare
 
 from .bootstrap import Workspace
-from .botfixture import call, card_text, post, running_bot, slash, until
+from .botfixture import call, card_text, running_bot, secret_edited_deleted, slash, until
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +40,7 @@ async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after
     topic, other, gone = (f"zq{uuid.uuid4().hex[:8]}" for _ in range(3))
     public = workspace.public_channel.id
     async with running_bot(workspace, tmp_path, **env) as rt:
-        secret = await post(workspace, "alice", workspace.private_channel.id, f"the {topic} budget is frozen until March")
-        edited = await post(workspace, "dave", public, f"I run the {other} exporter")
-        deleted = await post(workspace, "carol", public, f"notes on {gone} alerts")
-        await until(rt, lambda: all(rt.store.conversation.has_post(p["id"]) for p in (secret, edited, deleted)))
-        await rt.drained()
+        secret, edited, deleted = await secret_edited_deleted(workspace, rt, topic, other, gone)
         assert _count(opensearch, f"{prefix}-posts", topic) == 1, "the post is in the server's index"
         for_bob = card_text(await slash(workspace, "bob", public, topic))
         for_carol = card_text(await slash(workspace, "carol", public, topic))

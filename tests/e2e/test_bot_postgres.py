@@ -15,7 +15,7 @@ import pytest
 import postgres_node
 
 from .bootstrap import Workspace
-from .botfixture import call, card_text, post, running_bot, slash, until
+from .botfixture import call, card_text, running_bot, secret_edited_deleted, slash, until
 
 
 @pytest.fixture
@@ -30,11 +30,7 @@ async def test_bot_on_a_postgresql_store_keeps_its_posts_there_and_survives_a_lo
     topic, other, gone = (f"zq{uuid.uuid4().hex[:8]}" for _ in range(3))
     public = workspace.public_channel.id
     async with running_bot(workspace, tmp_path, **env) as rt:
-        secret = await post(workspace, "alice", workspace.private_channel.id, f"the {topic} budget is frozen until March")
-        edited = await post(workspace, "dave", public, f"I run the {other} exporter")
-        deleted = await post(workspace, "carol", public, f"notes on {gone} alerts")
-        await until(rt, lambda: all(rt.store.conversation.has_post(p["id"]) for p in (secret, edited, deleted)))
-        await rt.drained()
+        secret, edited, deleted = await secret_edited_deleted(workspace, rt, topic, other, gone)
         assert "alice" in card_text(await slash(workspace, "bob", public, topic))
         assert "budget" not in card_text(await slash(workspace, "carol", public, topic)), "carol cannot read the private channel"
         assert (await call(workspace, "dave", "PUT", f"/posts/{edited['id']}/patch", {"message": "I run the tracing stack"})).status_code == 200
