@@ -222,7 +222,7 @@ class Soak:
         while not (store_has(self.bot.data, marks) and self.bot.caught_up()):
             if time.monotonic() > deadline:
                 what = "its catch-up did not finish" if store_has(self.bot.data, marks) else "the markers are not in its store"
-                self.verdicts.violations.append(f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s ({what})\n{self.bot.tail(15)}")
+                self.verdicts.violations.append(f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s ({what})\n{self.bot.tail(25, without='INFO httpx: HTTP Request')}")
                 return False
             await asyncio.sleep(POLL_S)
         return True

@@ -129,5 +129,7 @@ class BotProcess:
         """Every log line that carries an error id, with the id."""
         return [(line, m.group(1)) for line in self.lines if (m := ERROR_ID.search(line.text))]
 
-    def tail(self, count: int = 40) -> str:
-        return "\n".join(line.text for line in self.lines[-count:])
+    def tail(self, count: int = 40, without: str = "") -> str:
+        """The last `count` log lines (those containing `without` left out, when given)."""
+        kept = [line.text for line in self.lines if not without or without not in line.text]
+        return "\n".join(kept[-count:])
