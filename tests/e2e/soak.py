@@ -21,7 +21,7 @@ import httpx
 from .bootstrap import Workspace
 from .faultproxy import FaultProxy
 from .mattermost import MattermostServer
-from .soak_check import PERMALINK, Ledger, Verdicts, Window, check_card, index_differences, local_posts, server_posts, store_has
+from .soak_check import PERMALINK, Ledger, Verdicts, Window, check_card, index_differences, local_posts, server_posts, store_error, store_has
 from .soak_process import BotProcess
 
 TOPICS = ("kafka", "terraform", "grafana", "postgres", "ingress", "redis", "vault", "helm")
@@ -222,7 +222,11 @@ class Soak:
         while not (store_has(self.bot.data, marks) and self.bot.caught_up()):
             if time.monotonic() > deadline:
                 what = "its catch-up did not finish" if store_has(self.bot.data, marks) else "the markers are not in its store"
-                self.verdicts.violations.append(f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s ({what})\n{self.bot.tail(25, without='INFO httpx: HTTP Request')}")
+                recent = sum(1 for line in self.bot.lines if "httpx" in line.text and line.at > deadline - SETTLE_TIMEOUT_S)
+                self.verdicts.violations.append(
+                    f"the bot did not catch up within {SETTLE_TIMEOUT_S:.0f} s ({what}; {store_error(self.bot.data) or 'the store reads fine'}; "
+                    f"{recent} REST requests meanwhile)\n{self.bot.tail(25, without='INFO httpx: HTTP Request')}\n"
+                    f"its threads:\n{await self.bot.stacks()}")
                 return False
             await asyncio.sleep(POLL_S)
         return True

@@ -8,12 +8,15 @@ With SOAK_TRACEMALLOC=FILE, Python's allocations are traced and, every minute, t
 since the first minute are written to FILE (to tell a leak from mapped index files when RSS grows). With
 SOAK_MEMSTATS=FILE, every 30 s one line: the heap's resident size, Python's allocated blocks, the C allocator's
 bytes in use and free (glibc's mallinfo2) and the thread count: live objects growing, or freed memory kept.
+SIGUSR1 writes every thread's stack to stderr (the soak's log), SIGUSR2 every asyncio task's, for a bot that seems stuck.
 """
 
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import os
+import signal
 import sys
 import threading
 import time
@@ -87,7 +90,23 @@ def memory_stats(report: Path, every_s: float = 30.0) -> None:
     threading.Thread(target=watch, daemon=True, name="soak-memstats").start()
 
 
+def task_stacks(signum: int, frame: Any) -> None:
+    """Every asyncio task's stack on stderr (SIGUSR2): where the event loop's work waits, when threads say little."""
+    import asyncio
+
+    try:
+        tasks = asyncio.all_tasks(asyncio.get_running_loop())
+    except RuntimeError:
+        print("soak: no running event loop", file=sys.stderr)
+        return
+    for task in tasks:
+        print(f"soak: task {task.get_name()}", file=sys.stderr)
+        task.print_stack(limit=12, file=sys.stderr)
+
+
 if __name__ == "__main__":
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the soak asks for every thread's stack when it waits in vain
+    signal.signal(signal.SIGUSR2, task_stacks)
     if stats := os.environ.get("SOAK_MEMSTATS"):
         memory_stats(Path(stats))
     if trace := os.environ.get("SOAK_TRACEMALLOC"):

@@ -136,6 +136,16 @@ def store_has(data: Path, post_ids: Collection[str]) -> bool:
     return bool(found == len(post_ids))
 
 
+def store_error(data: Path) -> str:
+    """Why the bot's store cannot be read from outside right now ("" when it can): tells a stuck bot from a stuck look."""
+    try:
+        with sqlite3.connect(f"file:{data / STATE_FILE}?mode=ro", uri=True, timeout=5.0) as db:
+            db.execute("SELECT count(*) FROM posts").fetchone()
+    except sqlite3.Error as error:
+        return f"reading the store fails: {error}"
+    return ""
+
+
 async def server_posts(url: str, token: str, channel_ids: Collection[str]) -> dict[str, str]:
     """post id -> message of every person's post in these channels, as the bot reads them on the server now."""
     out: dict[str, str] = {}

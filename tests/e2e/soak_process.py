@@ -1,4 +1,5 @@
-"""The soak's bot as a process of its own, so it can be killed with SIGKILL and started again on the same data.
+"""The bot as a process of its own (the soak's, the replicas'), so it can be killed with SIGKILL and started again on
+the same data.
 
 Its log lines are read as they come, each stamped with the time it was read (the soak matches error ids to the
 faults it injected by that time), and its resident memory is read from /proc.
@@ -50,9 +51,9 @@ class BotProcess:
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    async def start(self) -> None:
-        """Starts it and returns once it says it is running (bounded)."""
-        ready = self.expect(lambda text: READY in text)
+    async def start(self, ready_line: str = READY) -> None:
+        """Starts it and returns once it says it is running, or whatever `ready_line` names (bounded)."""
+        ready = self.expect(lambda text: ready_line in text)
         self._process = await asyncio.create_subprocess_exec(
             sys.executable, str(LAUNCHER), "-v", "--data", str(self.data), "run", env={**os.environ, **self.env},
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
@@ -62,7 +63,7 @@ class BotProcess:
         try:
             await asyncio.wait_for(ready, START_TIMEOUT_S)
         except TimeoutError:
-            raise AssertionError("the bot did not start:\n" + self.tail()) from None
+            raise AssertionError(f"the bot did not say {ready_line!r}:\n" + self.tail()) from None
 
     def expect(self, predicate: Callable[[str], bool]) -> asyncio.Future[None]:
         """A future that is done at the first log line from now on that matches."""
@@ -86,6 +87,15 @@ class BotProcess:
                 if not future.done() and predicate(text):
                     future.set_result(None)
                     self._waiters.remove((predicate, future))
+
+    async def exited(self, timeout: float = STOP_TIMEOUT_S) -> int:
+        """Waits (bounded) until the process ends by itself; returns its exit code."""
+        assert self._process is not None
+        code = await asyncio.wait_for(self._process.wait(), timeout)
+        if self._reader is not None:
+            await self._reader
+        self._process = None
+        return code
 
     async def kill(self) -> None:
         """SIGKILL: no clean stop, no last write."""
@@ -128,6 +138,19 @@ class BotProcess:
     def error_lines(self) -> list[tuple[Line, str]]:
         """Every log line that carries an error id, with the id."""
         return [(line, m.group(1)) for line in self.lines if (m := ERROR_ID.search(line.text))]
+
+    async def stacks(self) -> str:
+        """Every thread's and every asyncio task's stack, as the running process writes them on SIGUSR1 and SIGUSR2
+        (soak_bot), for a bot that seems stuck."""
+        if not self.alive or self._process is None:
+            return "(the bot is not running)"
+        before = len(self.lines)
+        self._process.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(0.5)
+        if self._process is not None:
+            self._process.send_signal(signal.SIGUSR2)
+        await asyncio.sleep(1.0)
+        return "\n".join(line.text for line in self.lines[before:] if "httpx" not in line.text)
 
     def tail(self, count: int = 40, without: str = "") -> str:
         """The last `count` log lines (those containing `without` left out, when given)."""
