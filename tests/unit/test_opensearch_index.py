@@ -165,13 +165,28 @@ def test_start_up_repair_reads_the_servers_index_and_drops_it_when_the_analysis_
     assert prepare(tmp_path, "opensearch", server) is Outcome.REPAIRED, "the post the store lacks is dropped"
     assert _ids(server) == set()
 
+    made = _uuid(server)
+    (tmp_path / "index-opensearch" / ANALYSIS_FILE).unlink()  # a new replica's folder: the server's index is current
+    assert prepare(tmp_path, "opensearch", server) is Outcome.INTACT, "a folder without a stamp takes the server's"
+    assert _uuid(server) == made, "the index the replicas share was kept, not dropped and made again"
+    assert outdated_analysis(tmp_path / "index-opensearch") is None
+
     again = OpenSearchIndex(server)
     again.put(IndexedPost("stale", "town", "alice", "made with another analysis"), replace=False)
     again.commit()
+    again._client.indices.put_mapping(index=again.name, body={"_meta": {"whoknows_analysis": 1}})  # an older release's
     again.close()
-    (tmp_path / "index-opensearch" / ANALYSIS_FILE).write_text("1\n", encoding="utf-8")
     prepare(tmp_path, "opensearch", server)
-    assert _ids(server) == set(), "the server's index was dropped, not only the stamp"
+    assert _ids(server) == set(), "the server's index, made with another analysis, was dropped, not only the stamp"
+
+
+def _uuid(server: IndexServer) -> str:
+    """The server's own id of the index: a new one when it is dropped and made again."""
+    ix = OpenSearchIndex(server)
+    try:
+        return str(ix._client.indices.get_settings(index=ix.name)[ix.name]["settings"]["index"]["uuid"])
+    finally:
+        ix.close()
 
 
 def _ids(server: IndexServer) -> set[str]:

@@ -229,13 +229,14 @@ def index_exists(server: IndexServer) -> bool:
         client.close()
 
 
-def read_post_ids(server: IndexServer) -> set[str]:
-    """Every post id in the service's index; FileNotFoundError when there is none."""
+def read_post_ids(server: IndexServer) -> tuple[set[str], int]:
+    """Every post id in the service's index, and the analysis version its terms were made with; FileNotFoundError
+    when there is none."""
     if not index_exists(server):
         raise FileNotFoundError(index_name(server))
     index = OpenSearchIndex(server)
     try:
-        return reaching(server, index.post_ids)
+        return reaching(server, index.post_ids), reaching(server, index.analysis_version)
     finally:
         index.close()
 

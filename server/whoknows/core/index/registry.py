@@ -95,7 +95,12 @@ def _opensearch_exists(path: Path, server: IndexServer | None) -> bool:
 def _opensearch_ids(path: Path, server: IndexServer | None) -> set[str]:
     from .opensearch_engine import read_post_ids
 
-    return read_post_ids(_server(server))
+    ids, version = read_post_ids(_server(server))
+    # The stamp follows the server's index, which replicas share: a new replica's empty folder, or a folder whose
+    # stamp another replica's upgrade made stale, is not taken for an index made with another analysis.
+    path.mkdir(parents=True, exist_ok=True)
+    (path / ANALYSIS_FILE).write_text(f"{version}\n", encoding="utf-8")
+    return ids
 
 
 def _opensearch_drop(path: Path, server: IndexServer | None) -> None:
