@@ -19,7 +19,7 @@ from .clock import wall_clock
 from .core.index import ENGINES
 from .core.index.analysis import WrongWhoosh
 from .core.migrations import SchemaTooNew
-from .errors import StartupError, UserError
+from .errors import StartupError, StopToRestart, UserError
 
 if TYPE_CHECKING:
     from .service.runtime import Runtime
@@ -28,7 +28,7 @@ log = logging.getLogger("whoknows")
 
 
 class _Group(click.Group):
-    """Turns our errors into one clear line and exit code 2, never a traceback."""
+    """Turns our errors into one clear line and exit code 2 (1 when starting again is all it takes), never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -36,6 +36,9 @@ class _Group(click.Group):
         except (UserError, StartupError, SchemaTooNew, WrongWhoosh) as exc:
             click.echo(f"whoknows: {exc}", err=True)
             ctx.exit(2)
+        except StopToRestart as exc:
+            click.echo(f"whoknows: {exc}", err=True)
+            ctx.exit(1)
 
 
 @click.group(cls=_Group)

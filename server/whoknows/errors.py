@@ -13,6 +13,11 @@ class StartupError(Exception):
     """whoknows cannot start as configured; the text names what to fix."""
 
 
+class StopToRestart(Exception):
+    """whoknows had to stop but nothing needs fixing: started again it carries on (exit 1, which a supervisor retries;
+    exit 2 is kept for settings to fix). Its text says why."""
+
+
 class ChatError(Exception):
     """The chat server refused or failed a call (the REST adapter raises its own kind of it); `status` is
     the HTTP status. Use cases catch this, never the adapter's class."""

@@ -64,6 +64,25 @@ def store_unavailable(where: str, why: str) -> str:
     return f"cannot use the PostgreSQL store {where}: {why}; check the setting StoreUrl (WHOKNOWS_STORE_URL)"
 
 
+def stream_deaf(channels: list[str]) -> str:
+    shown = ", ".join(f"~{c}" for c in channels[:5]) + (f" and {len(channels) - 5} more" if len(channels) > 5 else "")
+    return f"the websocket did not bring new posts in {shown}; opening a new connection and catching up over REST"
+
+
+def standing_by(where: str) -> str:
+    return (f"another whoknows process applies events from the store {where}; this one stands by and takes over within "
+            "seconds when that one stops")
+
+
+def took_lead(where: str) -> str:
+    return f"this process now applies events from the store {where} (the one that did has stopped)"
+
+
+def lost_lead(where: str) -> str:
+    return (f"lost the connection to the store {where} that made this process the one applying events; stopping, as another "
+            "process may take over meanwhile (started again, it stands by until it can lead)")
+
+
 def eval_store_not_empty(where: str) -> str:
     return f"the evaluation replays a corpus into an empty store, and {where} already holds posts; point WHOKNOWS_STORE_URL at an empty one"
 

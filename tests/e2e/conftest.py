@@ -3,7 +3,10 @@
 - `mattermost`: the running server (url, start/stop/restart, log) on a fresh
   copy of the test database;
 - `workspace`: the team, people, bot and channels made by bootstrap.py;
-- `make_channel`: a fresh channel with exactly the given members, per test.
+- `make_channel`: a fresh channel with exactly the given members, per test;
+- `opensearch`: a real single-node OpenSearch for the session (tests/opensearch_node.py), started by the first
+  test that asks for it;
+- `store_url`: a fresh PostgreSQL store (a new schema in a throwaway database, tests/postgres_node.py).
 
 Every test in this folder is marked `e2e`. Without a built server they fail,
 asking for `make e2e-deps`; WHOKNOWS_SKIP_E2E=1 skips them instead.
@@ -18,6 +21,10 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+
+import postgres_node
+from opensearch_node import session_server
+from whoknows.core.index import IndexServer
 
 from .bootstrap import Api, Channel, Workspace, bootstrap, create_channel
 from .mattermost import Build, HarnessError, MattermostServer, Postgres
@@ -102,3 +109,14 @@ def make_channel(workspace: Workspace) -> Iterator[MakeChannel]:
                                   private=private)
 
         yield make
+
+
+@pytest.fixture(scope="session")
+def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
+    yield from session_server(tmp_path_factory, "whoknows-e2e")
+
+
+@pytest.fixture
+def store_url() -> Iterator[str]:
+    for database in postgres_node.throwaway_database():
+        yield postgres_node.fresh_store(database)

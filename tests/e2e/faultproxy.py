@@ -71,6 +71,7 @@ class FaultProxy:
     _runner: web.AppRunner | None = None
     _session: aiohttp.ClientSession | None = None
     _sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    _deaf: set[web.WebSocketResponse] = field(default_factory=set)
 
     async def start(self) -> str:
         self._session = aiohttp.ClientSession(auto_decompress=False)
@@ -122,6 +123,12 @@ class FaultProxy:
         for ws in sockets:
             await ws.close()
         return len(sockets)
+
+    def deafen(self) -> int:
+        """The websockets it carries now stay open and answer pings, but bring nothing more from the server (as a
+        connection a restarting Mattermost accepted can); later connections are not affected. Returns how many."""
+        self._deaf |= self._sockets
+        return len(self._sockets)
 
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
@@ -197,6 +204,8 @@ class FaultProxy:
         async def pump(source: aiohttp.ClientWebSocketResponse | web.WebSocketResponse,
                        sink: aiohttp.ClientWebSocketResponse | web.WebSocketResponse) -> None:
             async for message in source:
+                if sink in self._deaf:
+                    continue
                 if message.type == aiohttp.WSMsgType.TEXT:
                     await sink.send_str(message.data)
                 elif message.type == aiohttp.WSMsgType.BINARY:
@@ -216,6 +225,7 @@ class FaultProxy:
             await upstream.close()
             await ws.close()
             self._sockets.discard(ws)
+            self._deaf.discard(ws)
         return ws
 
 

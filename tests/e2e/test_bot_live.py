@@ -1,12 +1,18 @@
-"""The bot in a real Mattermost: live posts, edits and deletes reach /whoknows; nothing is lost while it is away."""
+"""The bot in a real Mattermost: live posts, edits and deletes reach /whoknows; nothing is lost while it is away or
+while its websocket brings nothing."""
 
 from __future__ import annotations
 
 import uuid
 from pathlib import Path
 
+import pytest
+
+from whoknows.service import stream_watch
+
 from .bootstrap import Workspace
 from .botfixture import call, card_text, post, running_bot, slash, until
+from .faultproxy import FaultProxy
 
 
 def word() -> str:
@@ -45,3 +51,24 @@ async def test_bot_finds_post_made_while_stopped(workspace: Workspace, tmp_path:
     async with running_bot(workspace, tmp_path) as rt:
         assert rt.store.conversation.has_post(away["id"])
         assert "carol" in card_text(await slash(workspace, "dave", channel, topic))
+
+
+async def test_a_websocket_that_brings_nothing_is_noticed_and_what_it_missed_is_read(
+        workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a Mattermost restart the bot's new connection can stay open, answer pings and bring no event: the bot
+    must notice (the channel list says a post was made), read what it missed and listen on a new connection."""
+    monkeypatch.setattr(stream_watch, "EVERY_S", 0.5)
+    proxy = FaultProxy(workspace.url)
+    await proxy.start()
+    channel = workspace.public_channel.id
+    try:
+        async with running_bot(workspace, tmp_path, WHOKNOWS_MATTERMOST_URL=proxy.url) as rt:
+            assert proxy.deafen() == 1, "the bot listens on one websocket, through the proxy"
+            missed = await post(workspace, "alice", channel, f"the {word()} exporter needs a restart")
+            await until(rt, lambda: rt.store.conversation.has_post(missed["id"]))
+            assert rt.stream_watch is not None and rt.stream_watch.renewed == 1
+            heard = await post(workspace, "bob", channel, f"the {word()} dashboards are back")
+            await until(rt, lambda: rt.store.conversation.has_post(heard["id"]))
+            assert rt.stream_watch.renewed == 1, "the new connection brings events again: no second catch-up was needed"
+    finally:
+        await proxy.close()

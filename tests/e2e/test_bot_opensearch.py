@@ -7,22 +7,13 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from opensearch_node import session_server
 from whoknows.core.index import IndexServer
 from whoknows.service.repair import STOPPED_CLEANLY, Outcome, prepare
 
 from .bootstrap import Workspace
 from .botfixture import call, card_text, running_bot, secret_edited_deleted, slash, until
-
-
-@pytest.fixture(scope="session")
-def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IndexServer]:
-    yield from session_server(tmp_path_factory, "whoknows-e2e")
 
 
 def _count(server: IndexServer, index: str, term: str) -> int:

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
-import pytest
-
-import postgres_node
 
 from .bootstrap import Workspace
 from .botfixture import call, card_text, running_bot, secret_edited_deleted, slash, until
-
-
-@pytest.fixture
-def store_url() -> Iterator[str]:
-    for database in postgres_node.throwaway_database():
-        yield postgres_node.fresh_store(database)
 
 
 async def test_bot_on_a_postgresql_store_keeps_its_posts_there_and_survives_a_lost_data_folder(

@@ -73,6 +73,12 @@ class MattermostWebsocket:
                 self.connected.clear()
                 await asyncio.sleep(delay)
 
+    async def renew(self) -> None:
+        """A new connection instead of this one, which is not resumed (its stream carried nothing: what it missed is
+        read over REST by the caller)."""
+        self.connection_id = ""
+        await self.drop()
+
     async def drop(self) -> None:
         """Cuts the current connection as a network failure would (the loop reconnects)."""
         ws = self._ws

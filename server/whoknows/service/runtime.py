@@ -30,7 +30,9 @@ from ..app.settings import Settings, manifest_path
 from ..app.suggestions import suggest, wanted
 from ..clock import Clock, wall_clock
 from ..core.events import PostCreated, UserUpdated
-from ..errors import StartupError
+from ..errors import StartupError, StopToRestart
+from ..storage.leadership import Leadership
+from ..storage.postgres import where
 from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_state, open_store
 from .decisions import Decisions
@@ -38,6 +40,7 @@ from .live import LiveEvents
 from .plugin import PluginLink
 from .registration import check_reachable, register_commands, register_team, withdraw_commands
 from .repair import Outcome, mark_stopped, prepare
+from .stream_watch import StreamWatch
 from .writer import Item, Writer, no_space
 
 log = logging.getLogger("whoknows.runtime")
@@ -81,6 +84,8 @@ class Runtime:
         """Bot mode: whether Mattermost could call the slash command at start (None: not checked)."""
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
+        self.restart: str | None = None
+        """Why the service must stop though nothing needs fixing (it lost the lead): run_forever raises StopToRestart."""
         self._fatal = asyncio.Event()
         self.ready = False
         """Start-up has finished; until then the endpoints answer "whoknows is starting"."""
@@ -88,6 +93,8 @@ class Runtime:
         """Why a stop was asked for (a signal's name); run_forever then returns instead of raising."""
         self._starting: asyncio.Task[None] | None = None
         self.username = ""
+        self.stream_watch: StreamWatch | None = None
+        """Bot mode, once started: notices a websocket that carries nothing."""
         self.decisions = Decisions()
         """Finished inline-suggestion decisions: `decisions.wait(post_id)` (tests wait there, not on drained())."""
 
@@ -191,6 +198,8 @@ class Runtime:
         engine = self.settings.index_engine
         server = self.settings.index_server()
         url = self.settings.store_url
+        if url:  # several processes may share a PostgreSQL store: the one that leads applies events, the others wait
+            await self._lead(url)
         if prepare(self.data, engine, server, url) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
@@ -226,9 +235,32 @@ class Runtime:
         else:
             self.spawn(self.ws.run())
             await asyncio.wait_for(self.ws.connected.wait(), 30.0)
+            self.stream_watch = StreamWatch(self.rest, self.presence, self.live.follows, self._renew_stream)
+            self.spawn(self.stream_watch.run())
         self.spawn(self.live.initial_backfill())
         self.spawn(self.learning.run())
         self.spawn(self.digests.run())
+
+    async def _lead(self, url: str) -> None:
+        """Returns once this process holds the store's lead (at once when no other process does); from then on a lost
+        lead stops it (exit 1: started again, it stands by until it can lead)."""
+        lead = Leadership(url)
+        self._exits.callback(lead.close)  # the last thing closed: the store and the index are shut before the lead goes
+        waited = False
+
+        def standing_by() -> None:
+            nonlocal waited
+            waited = True
+            log.info("%s", messages.standing_by(where(url)))
+
+        await lead.take(standing_by)
+        if waited:
+            log.info("%s", messages.took_lead(where(url)))
+        self.spawn(lead.watch(lambda: self._stop_to_restart(messages.lost_lead(where(url)))))
+
+    def _stop_to_restart(self, reason: str) -> None:
+        self.restart = reason
+        self._fatal.set()
 
     async def _check_command(self) -> None:
         """Once, on the first team with a registered command and a public channel the bot indexes."""
@@ -281,6 +313,8 @@ class Runtime:
             await self._fatal.wait()
         finally:
             await self.stop()
+        if self.restart is not None:
+            raise StopToRestart(self.restart)
         if self.fatal is not None or self.stopping is None:
             raise StartupError(self.fatal or "stopped")
 
@@ -312,6 +346,10 @@ class Runtime:
 
     async def _on_frame(self, frame: dict[str, Any]) -> None:
         await self.live.on_frame(frame)
+
+    async def _renew_stream(self) -> None:
+        await self.live.catch_up_all()  # first: no checkpoint follows the new stream until its channel is read
+        await self.ws.renew()
 
     async def _catch_up_all(self) -> None:
         await self.live.catch_up_all()

@@ -95,7 +95,7 @@ def _reason(error: psycopg.Error) -> str:
     return re.sub(r"^(FATAL|ERROR):\s*", "", last.split("failed:")[-1].strip())
 
 
-def _lock_key(schema: str) -> int:
+def lock_key(schema: str) -> int:
     """A stable 64-bit advisory lock key per schema (Python's hash() changes between processes)."""
     return int.from_bytes(hashlib.sha256(f"whoknows:{schema}".encode()).digest()[:8], "big", signed=True)
 
@@ -110,7 +110,7 @@ class PostgresDatabase:
         self._where = where(url)
         self.schema = DEFAULT_SCHEMA
         self.conn = self._connect()
-        self._key = _lock_key(self.schema)
+        self._key = lock_key(self.schema)
         self._translated: dict[str, str] = {}
         self._tables: dict[str, tuple[list[str], list[str]]] = {}
 
@@ -139,7 +139,7 @@ class PostgresDatabase:
         schema = path[0] if path and path[0] not in ("$user", "public", "") else DEFAULT_SCHEMA
         if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone() is None:
             with conn.transaction():  # two processes starting together: one creates it, the other waits and sees it
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(schema),))
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(schema),))
                 conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(schema)))
         conn.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(schema)))
         return schema
@@ -231,4 +231,4 @@ class PostgresDatabase:
         self.conn.close()
 
 
-__all__ = ["DEFAULT_SCHEMA", "SCHEMES", "PostgresDatabase", "translate", "where"]
+__all__ = ["DEFAULT_SCHEMA", "SCHEMES", "PostgresDatabase", "lock_key", "translate", "where"]
