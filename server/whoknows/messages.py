@@ -106,6 +106,19 @@ def disk_space_back(folder: Path) -> str:
     return f"the index in {folder} is writable again (disk space is back); the posts that waited are searchable now"
 
 
+def index_server_away(reason: str) -> str:
+    return (f"{reason}: /whoknows cannot answer until it is back; new posts are kept in the store and become searchable "
+            "by themselves then")
+
+
+def index_server_back() -> str:
+    return "the index's server answers again; the posts that waited are searchable now"
+
+
+def index_away_for_people() -> str:
+    return "whoknows cannot reach its search index right now (the server that holds it is away); try again in a few minutes"
+
+
 def cannot_register_command(team: str, status: str) -> str:
     return (
         f"cannot register the slash command on team {team} ({status}); give the bot the permission "

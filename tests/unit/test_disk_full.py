@@ -105,7 +105,7 @@ async def test_the_bot_reports_a_full_disk_once_and_catches_up_when_space_is_bac
                 assert len(errors) == 1 and errors[0].exc_info is None, [r.getMessage() for r in errors]
                 assert str(tmp_path / INDEX_DIR) in errors[0].getMessage() and "full" in errors[0].getMessage()
                 disk_full(False)  # the admin frees some space: no new event needed
-                await rt.wait_for(lambda: rt.writer.disk_full is None, 5.0)
+                await rt.wait_for(lambda: rt.writer.unwritable is None, 5.0)
             assert found(rt.store, "kafka") == {"k0", "k1", "k2"}
             assert rt.state.checkpoint("c") == Checkpoint(9, "k2", False)
             assert [r.levelno for r in caplog.records if "space" in r.getMessage()] == [logging.ERROR, logging.INFO]

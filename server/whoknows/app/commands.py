@@ -7,12 +7,14 @@ The parse is pure and never raises; anything that matches no row asks about a to
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from .. import messages
+from ..core.index import IndexUnavailable
 from ..core.query import MAX_INPUT_CHARS, clean_text, shortened
 from ..errors import UserError
 from .digests import DigestNow, Digests
@@ -22,6 +24,7 @@ from .ports import Services
 from .replies import AboutMe, AboutPerson, Ask, Attachments, ChannelSuggestions, OptIn, OptOut, channel_switch, opt, person_card, topic_card
 
 _USERNAME = re.compile(r"^@([a-z0-9][a-z0-9._-]{0,63})$", re.IGNORECASE)
+log = logging.getLogger("whoknows.commands")
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,9 @@ async def command(app: UseCases, form: dict[str, str]) -> dict[str, Any]:
         text, attachments = await row.handler(request, cmd)
     except UserError as error:
         text, attachments = error.reason, []
+    except IndexUnavailable as error:  # OpenSearch away: said plainly, no error id (the log says which server)
+        log.warning("/whoknows could not answer: %s", error)
+        text, attachments = messages.index_away_for_people(), []
     if len(typed) > MAX_INPUT_CHARS:  # said, not silently cut
         text = messages.text_shortened(len(shortened(typed))) + "\n\n" + text
     answer: dict[str, Any] = {"response_type": "ephemeral", "text": text}

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Collection, Mapping, Sequence
 
 from .. import messages
+from ..core.index import IndexUnavailable
 from ..core.cards import reason, render
 from ..core.events import ChannelUpdated, PostCreated
 from ..core.questions import is_question
@@ -56,6 +57,8 @@ async def suggest(svc: Services, post: PostCreated) -> None:
     """Runs after a live root post was applied; never raises (errors are logged with an id)."""
     try:
         await _suggest(svc, post)
+    except IndexUnavailable as error:  # OpenSearch away: no suggestion this time, nothing to look into
+        log.info("no suggestion for post %s: %s", post.post_id, error)
     except Exception:
         log.exception("error %s: suggestion for post %s", uuid.uuid4().hex[:8], post.post_id)
 

@@ -2,8 +2,8 @@
 
 Everything that changes the index goes through `submit` (live events, backfill pages, use cases' events);
 `drained` waits until all of it is applied and searchable, so nobody sleeps to wait for work. While the
-index's disk is full the store keeps the posts and the commit is retried; checkpoints and live posts wait
-for the commit that makes their posts searchable. The index commit itself runs on a worker thread while this
+index cannot be written (its disk is full, or its server, OpenSearch, cannot be reached) the store keeps the posts
+and the commit is retried; checkpoints and live posts wait for the commit that makes their posts searchable. The index commit itself runs on a worker thread while this
 task waits for it, so requests are answered during a commit; the store's changes are made on the event loop.
 """
 
@@ -19,6 +19,7 @@ from typing import TypeAlias
 
 from .. import messages
 from ..core.events import Event, PostCreated, PostDeleted, PostEdited, UserUpdated
+from ..core.index import IndexUnavailable
 from ..storage.state import ServiceState
 from ..storage.store import Store
 from .backfill import Checkpointed
@@ -35,7 +36,7 @@ Item: TypeAlias = Event | Checkpointed | Live
 log = logging.getLogger("whoknows.runtime")
 
 DISK_RETRY_S = 10.0
-"""While the index's disk is full, how often the bot tries its commit again (without waiting for new events)."""
+"""While the index cannot be written, how often the bot tries its commit again (without waiting for new events)."""
 
 
 def changed(items: Sequence[Item]) -> list[str]:
@@ -45,6 +46,11 @@ def changed(items: Sequence[Item]) -> list[str]:
 
 def no_space(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def passing(error: BaseException) -> bool:
+    """A commit failure that passes by itself: the disk full, or the index's server away."""
+    return no_space(error) or isinstance(error, IndexUnavailable)
 
 
 class Writer:
@@ -65,8 +71,8 @@ class Writer:
         self._submitted = 0
         self._applied = 0
         self._changed = asyncio.Condition()
-        self.disk_full: OSError | None = None
-        """Set while the index cannot be written for lack of space: the store keeps the posts, the commit is retried."""
+        self.unwritable: Exception | None = None
+        """Set while the index cannot be written (no space, its server away): the store keeps the posts, the commit is retried."""
         self.disk_retry_s = DISK_RETRY_S
         self._held: list[Item] = []
         """Checkpoints and live posts waiting for the index commit that makes their posts searchable."""
@@ -118,9 +124,9 @@ class Writer:
         loop = asyncio.get_running_loop()
         while True:
             try:
-                batch: list[Item] = [await asyncio.wait_for(self._queue.get(), self.disk_retry_s if self.disk_full else None)]
+                batch: list[Item] = [await asyncio.wait_for(self._queue.get(), self.disk_retry_s if self.unwritable else None)]
             except TimeoutError:
-                batch = []  # the disk was full and nothing new came: try the index commit again
+                batch = []  # the index could not be written and nothing new came: try the commit again
             deadline = loop.time() + self.batch_milliseconds / 1000
             while batch and len(batch) < self.batch_events:
                 try:
@@ -141,7 +147,7 @@ class Writer:
         try:
             pipeline.apply(events)
         except Exception as error:  # one bad event never stops the loop: apply one by one, log the failing ones
-            if not no_space(error):  # (a full disk fails the index commit, after the store's: the flush retries it)
+            if not passing(error):  # (a full disk or an absent server fails the index commit, after the store's: the flush retries it)
                 for event in events:
                     try:
                         pipeline.apply([event])
@@ -164,21 +170,22 @@ class Writer:
         self.on_applied(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
 
     async def _flush(self) -> bool:
-        """Makes what was applied searchable; False while the index's disk is full (said once, then retried).
+        """Makes what was applied searchable; False while the index cannot be written (said once, then retried).
         The index commit (analysis, segment writes, a new searcher) runs on a thread of its own, so requests
         keep being answered meanwhile; the store's transaction was committed on the loop just before."""
         try:
             await asyncio.to_thread(self.store.pipeline.flush)
-        except OSError as error:
-            if not no_space(error):
+        except (OSError, IndexUnavailable) as error:
+            if not passing(error):
                 raise
-            if self.disk_full is None:
-                log.error("%s", messages.disk_full(self.index_dir, error.strerror or ""))
-            self.disk_full = error
+            if self.unwritable is None:
+                log.error("%s", messages.disk_full(self.index_dir, error.strerror or "") if isinstance(error, OSError)
+                          else messages.index_server_away(str(error)))
+            self.unwritable = error
             return False
-        if self.disk_full is not None:
-            self.disk_full = None
-            log.info("%s", messages.disk_space_back(self.index_dir))
+        if self.unwritable is not None:
+            was, self.unwritable = self.unwritable, None
+            log.info("%s", messages.disk_space_back(self.index_dir) if isinstance(was, OSError) else messages.index_server_back())
         return True
 
     async def drained(self, timeout: float | None = 30.0) -> None:

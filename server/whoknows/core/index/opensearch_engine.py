@@ -100,6 +100,7 @@ class OpenSearchIndex(BufferedIndex):
         base = index_name(server)
         self.name = f"{check_prefix(server.prefix)}-scratch-{uuid.uuid4().hex[:12]}" if scratch else base
         self._scratch = scratch
+        self._server = server
         self._client = connect(server)
         super().__init__()
         reaching(server, self._create)
@@ -136,7 +137,8 @@ class OpenSearchIndex(BufferedIndex):
         for number, body in enumerate(batches, 1):
             last = number == len(batches)
             # refresh=true on the last request refreshes the shard: every earlier request is searchable too.
-            answer = self._client.bulk(body=body, index=self.name, params={"refresh": "true" if last else "false"})
+            answer = reaching(self._server, lambda: self._client.bulk(body=body, index=self.name,
+                                                                     params={"refresh": "true" if last else "false"}))
             if answer.get("errors"):
                 failed = [next(iter(i.values())) for i in answer["items"] if "error" in next(iter(i.values()))]
                 if failed:
@@ -151,7 +153,7 @@ class OpenSearchIndex(BufferedIndex):
         if wanted:
             # One bucket per term, keyed by the term's position (terms may hold any character).
             body["aggs"] = {"df": {"filters": {"filters": {str(i): {"term": {"text": t}} for i, t in enumerate(wanted)}}}}
-        answer = self._client.search(index=self.name, body=body)
+        answer = reaching(self._server, lambda: self._client.search(index=self.name, body=body))
         total = int(answer["hits"]["total"]["value"])
         buckets = answer.get("aggregations", {}).get("df", {}).get("buckets", {})
         found = {t: int(buckets.get(str(i), {}).get("doc_count", 0)) for i, t in enumerate(wanted)}
@@ -177,7 +179,7 @@ class OpenSearchIndex(BufferedIndex):
             # A filter, not a scored clause: the author's term must not change the text's score.
             query["filter"] = [{"term": {"user_id": author}}]
         body = {"size": min(limit, MAX_HITS), "_source": False, "track_total_hits": False, "query": {"bool": query}}
-        answer = self._client.search(index=self.name, body=body)
+        answer = reaching(self._server, lambda: self._client.search(index=self.name, body=body))
         return [Hit(str(h["_id"]), float(h["_score"])) for h in answer["hits"]["hits"]]
 
     def stats(self) -> IndexStats:
