@@ -118,9 +118,12 @@ func (c *configuration) check(m *model.Manifest) error {
 		return bad(keyServiceSecret, "set (Regenerate) when a service URL is set, and given to that service as WHOKNOWS_PLUGIN_SECRET")
 	}
 	if c.ServiceURL != "" {
-		u, err := url.Parse(c.ServiceURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(c.ServiceURL, " \t") {
-			return bad(keyServiceURL, "empty or an http(s) URL such as http://127.0.0.1:8077")
+		for _, one := range strings.Split(c.ServiceURL, ",") {
+			one = strings.TrimRight(strings.TrimSpace(one), "/")
+			u, err := url.Parse(one)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.ContainsAny(one, " \t") {
+				return bad(keyServiceURL, "empty, an http(s) URL such as http://127.0.0.1:8077, or several separated by commas")
+			}
 		}
 	}
 	if strings.ContainsAny(c.ServiceCommand, "\n\r") {

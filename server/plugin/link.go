@@ -20,12 +20,15 @@ const (
 )
 
 // link is the plugin's side of the HTTP link to the service: where the service is and the secret
-// both sides share.
+// both sides share. With several service processes (ServiceURL lists them) one leads and the others
+// stand by, answering 503 "starting": a request goes to the one that answered last, and on a refused
+// connection or a 503 to the next, so a dead or standing-by process is routed around.
 type link struct {
-	client *http.Client
-	mu     sync.RWMutex
-	base   string // http://127.0.0.1:<port> of the service, "" while there is none
-	secret string
+	client    *http.Client
+	mu        sync.RWMutex
+	bases     []string // http://127.0.0.1:<port> of each service process, none while there is none
+	preferred int      // the index in bases that answered last
+	secret    string
 }
 
 const eventTimeout = 3 * time.Second
@@ -34,16 +37,51 @@ func newLink() *link {
 	return &link{client: &http.Client{Timeout: 15 * time.Second}}
 }
 
-func (l *link) set(base, secret string) {
+// set takes one base or a comma-separated list ("" for none).
+func (l *link) set(bases, secret string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.base, l.secret = strings.TrimRight(base, "/"), secret
+	l.bases, l.preferred, l.secret = splitBases(bases), 0, secret
 }
 
+func splitBases(bases string) []string {
+	var out []string
+	for _, b := range strings.Split(bases, ",") {
+		if b = strings.TrimRight(strings.TrimSpace(b), "/"); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// target is the base to try first ("" when there is none) and the secret.
 func (l *link) target() (string, string) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.base, l.secret
+	if len(l.bases) == 0 {
+		return "", l.secret
+	}
+	return l.bases[l.preferred], l.secret
+}
+
+// order is every base, the preferred one first.
+func (l *link) order() ([]int, []string, string) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	n := len(l.bases)
+	idx := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		idx = append(idx, (l.preferred+i)%n)
+	}
+	return idx, append([]string(nil), l.bases...), l.secret
+}
+
+func (l *link) answered(i int, base string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i < len(l.bases) && l.bases[i] == base {
+		l.preferred = i
+	}
 }
 
 // secretMatches compares in constant time; an empty secret matches nothing.
@@ -71,12 +109,44 @@ func (l *link) sendEvent(body []byte) error {
 
 var errNoService = fmt.Errorf("no service to reach")
 
-// do sends one request to the service with the secret; the caller closes the body.
+// do sends one request to the service with the secret; the caller closes the body. With several
+// service processes it goes to the preferred one and, when that one refuses the connection or answers
+// 503 (standing by, starting), to the next; the last answer (or error) is returned when none leads.
 func (l *link) do(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, error) {
-	base, secret := l.target()
-	if base == "" {
+	idx, bases, secret := l.order()
+	if len(bases) == 0 {
 		return nil, errNoService
 	}
+	var kept *http.Response // a 503 (standing by, starting), returned when no other process answers
+	var lastErr error
+	for _, i := range idx {
+		resp, err := l.once(ctx, bases[i], method, path, body, header, secret)
+		switch {
+		case err != nil:
+			lastErr = err
+		case resp.StatusCode == http.StatusServiceUnavailable:
+			if kept != nil {
+				kept.Body.Close()
+			}
+			kept = resp
+		default:
+			if kept != nil {
+				kept.Body.Close()
+			}
+			l.answered(i, bases[i])
+			return resp, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if kept != nil {
+		return kept, nil
+	}
+	return nil, lastErr
+}
+
+func (l *link) once(ctx context.Context, base, method, path string, body []byte, header http.Header, secret string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
 	if err != nil {
 		return nil, err

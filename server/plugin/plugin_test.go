@@ -450,3 +450,50 @@ type quietAPI struct{ plugin.API }
 
 func (quietAPI) LogWarn(string, ...any)  {}
 func (quietAPI) LogDebug(string, ...any) {}
+
+// With several service processes (ServiceURL lists them), requests reach the one that leads: one standing by
+// (503 "starting") or gone (connection refused) is routed around, and the one that answered is tried first next time.
+func TestSeveralServicesRequestsGoToTheOneThatLeads(t *testing.T) {
+	standby := &fakeService{status: http.StatusServiceUnavailable, answer: `{"error":"starting"}`}
+	leader := &fakeService{answer: `{"response_type":"ephemeral","text":"alice knows"}`}
+	standbyServer, leaderServer := httptest.NewServer(standby), httptest.NewServer(leader)
+	t.Cleanup(standbyServer.Close)
+	t.Cleanup(leaderServer.Close)
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close()
+	bases := gone.URL + ", " + standbyServer.URL + "/ ," + leaderServer.URL
+	if _, err := parseConfiguration(bundleManifest(t), map[string]any{"ServiceURL": bases, "ServiceSecret": "s"}); err != nil {
+		t.Fatalf("a list of URLs is a valid ServiceURL: %v", err)
+	}
+	p := &Plugin{link: newLink(), config: &configuration{ServiceURL: bases, CommandTrigger: "whoknows"}}
+	p.link.set(bases, "s3cret")
+	for round := 0; round < 2; round++ {
+		resp, appErr := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", Command: "/whoknows kubernetes"})
+		if appErr != nil || resp.Text != "alice knows" {
+			t.Fatalf("round %d: %+v %v", round, resp, appErr)
+		}
+	}
+	if len(leader.requests) != 2 || len(standby.requests) != 1 {
+		t.Fatalf("the leader got %d requests, the standby %d: the leader must be tried first once it answered", len(leader.requests), len(standby.requests))
+	}
+	leaderServer.Close() // the leader dies; the other one takes over
+	standby.mu.Lock()
+	standby.status, standby.answer = http.StatusOK, `{"response_type":"ephemeral","text":"bob knows"}`
+	standby.mu.Unlock()
+	resp, _ := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", Command: "/whoknows kubernetes"})
+	if resp.Text != "bob knows" {
+		t.Fatalf("after the leader died: %+v", resp)
+	}
+	standby.mu.Lock()
+	standby.status = http.StatusServiceUnavailable
+	standby.mu.Unlock()
+	resp, _ = p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", Command: "/whoknows kubernetes"})
+	if resp.Text != msgStarting {
+		t.Fatalf("with no process leading, people are told it is starting: %+v", resp)
+	}
+	for _, bad := range []string{"http://a:1,", "http://a:1, ftp://b", "http://a:1 http://b:2"} {
+		if _, err := parseConfiguration(bundleManifest(t), map[string]any{"ServiceURL": bad, "ServiceSecret": "s"}); err == nil {
+			t.Errorf("ServiceURL %q must be refused", bad)
+		}
+	}
+}

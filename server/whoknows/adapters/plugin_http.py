@@ -44,6 +44,8 @@ class PluginEndpoints:
     action: Callable[[JSON], Awaitable[tuple[JSON, int]]]
     starting: Callable[[], bool] = lambda: False
     """True until start-up has finished."""
+    standing_by: Callable[[], bool] = lambda: False
+    """True while another service process on the same store leads: every route answers 503, so the plugin asks the next."""
 
 
 ENDPOINTS: web.AppKey[PluginEndpoints] = web.AppKey("plugin_endpoints", PluginEndpoints)
@@ -66,7 +68,8 @@ STARTING_ROUTES = ("/plugin/v1/command", "/plugin/v1/events", "/plugin/v1/action
 
 @web.middleware
 async def _started_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    if request.app[ENDPOINTS].starting() and request.path.startswith(STARTING_ROUTES):
+    ep = request.app[ENDPOINTS]
+    if (ep.starting() and request.path.startswith(STARTING_ROUTES)) or ep.standing_by():
         text = messages.starting()
         return web.json_response({"error": "starting", "response_type": "ephemeral", "text": text, "ephemeral_text": text}, status=503)
     return await handler(request)

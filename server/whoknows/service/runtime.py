@@ -84,6 +84,8 @@ class Runtime:
         """Bot mode: whether Mattermost could call the slash command at start (None: not checked)."""
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
+        self.standing_by = False
+        """Another process on the same PostgreSQL store leads: this one waits (and, in plugin mode, answers 503)."""
         self.restart: str | None = None
         """Why the service must stop though nothing needs fixing (it lost the lead): run_forever raises StopToRestart."""
         self._fatal = asyncio.Event()
@@ -176,7 +178,8 @@ class Runtime:
         try:
             if self.link is not None:
                 self._http = await plugin_http.serve(s.http_host, s.http_port,
-                                                     dataclasses.replace(self.link.endpoints(), starting=lambda: not self.ready))
+                                                     dataclasses.replace(self.link.endpoints(), starting=lambda: not self.ready,
+                                                                         standing_by=lambda: self.standing_by))
             else:
                 self._http = await http.serve(s.http_host, s.http_port, http.Endpoints(
                     command_token=lambda team_id: self.state.command_token(team_id),
@@ -250,10 +253,11 @@ class Runtime:
 
         def standing_by() -> None:
             nonlocal waited
-            waited = True
+            waited = self.standing_by = True
             log.info("%s", messages.standing_by(where(url)))
 
         await lead.take(standing_by)
+        self.standing_by = False
         if waited:
             log.info("%s", messages.took_lead(where(url)))
         self.spawn(lead.watch(lambda: self._stop_to_restart(messages.lost_lead(where(url)))))
