@@ -22,7 +22,7 @@ from .. import messages
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, IndexUnavailable, drop_index, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
 from ..errors import StartupError
-from ..storage.store import has_store, open_conversation, open_state, refuse_newer_store, store_url_from_env
+from ..storage.store import has_store, open_conversation, open_state, open_store_database, refuse_newer_store, store_url_from_env
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -84,9 +84,9 @@ def wipe(data: Path, server: IndexServer | None = None, store_url: str | None = 
 def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: IndexServer | None, store_url: str) -> bool:
     """Puts the store's posts the index lacks, drops what the store no longer has; after a crash also
     re-puts edited posts (an edit may have reached the store only). True when something changed."""
-    conversation = open_conversation(data, store_url)
+    db = open_store_database(data, store_url)
     try:
-        rows = conversation.db.execute("SELECT post_id, channel_id, user_id, message, edit_at > create_at FROM posts").fetchall()
+        rows = db.execute("SELECT post_id, channel_id, user_id, message, edit_at > create_at FROM posts").fetchall()
         known = {r[0] for r in rows}
         if clean and known == indexed:
             return False
@@ -108,7 +108,7 @@ def _repair(data: Path, indexed: set[str], clean: bool, engine: str, server: Ind
                         len(known - indexed), len(indexed - known))
         return changed
     finally:
-        conversation.close()
+        db.close()
 
 
 def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None = None, store_url: str | None = None) -> Outcome:
