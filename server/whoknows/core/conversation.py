@@ -11,10 +11,9 @@ import dataclasses
 import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 
-from .conversation_schema import COMPONENT, MIGRATIONS
-from .database import Database, SqliteDatabase
+from .conversation_schema import open_database
+from .database import Database
 from .facts import FactsTable, load_facts
-from .migrations import migrate
 from .questions import is_question
 from .records import Activity, Person, PostFacts, ends_with_question
 from .substance import is_content_free
@@ -62,12 +61,7 @@ class Conversation:
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         self.endorsing = self._endorse_args
         """Every emoji that endorses a post here (the configured learning emoji included)."""
-        self.db: Database = SqliteDatabase(path, synchronous="NORMAL") if isinstance(path, str) else path
-        try:
-            migrate(self.db, MIGRATIONS, name=f"the conversation store {self.db.name}", component=COMPONENT)
-        except BaseException:
-            self.db.close()
-            raise
+        self.db: Database = open_database(path)
         self.opted_out_by_default = opted_out_by_default
         self._channels: set[str] | None = None
         self._accepting = frozenset(ACCEPTING_EMOJI)

@@ -7,8 +7,8 @@ new numbers, never edits of released ones.
 
 from __future__ import annotations
 
-from .database import Database
-from .migrations import Migration, columns, script
+from .database import Database, SqliteDatabase
+from .migrations import Migration, columns, migrate, script
 from .questions import is_question
 from .substance import is_content_free
 
@@ -69,4 +69,18 @@ MIGRATIONS = (
     Migration(3, "posts.asks and posts.content_free, for the in-memory facts table", _role_columns),
 )
 
-__all__ = ["COMPONENT", "MIGRATIONS"]
+
+
+def open_database(path: str | Database) -> Database:
+    """The conversation store's database (a SQLite file's path, or an open database), migrated to this release's
+    schema; closed again when the migration fails."""
+    db: Database = SqliteDatabase(path, synchronous="NORMAL") if isinstance(path, str) else path
+    try:
+        migrate(db, MIGRATIONS, name=f"the conversation store {db.name}", component=COMPONENT)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+__all__ = ["COMPONENT", "MIGRATIONS", "open_database"]

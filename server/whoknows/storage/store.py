@@ -12,11 +12,11 @@ from pathlib import Path
 
 from .. import messages
 from ..core.conversation import Conversation
-from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS
+from ..core.conversation_schema import MIGRATIONS as CONVERSATION_MIGRATIONS, open_database
 from ..core.engine import Engine
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, IndexUnavailable, PostIndex, engine_folder, index_exists, open_index
-from ..core.database import Database, SqliteDatabase
-from ..core.migrations import migrate, refuse_newer, refuse_newer_version
+from ..core.database import Database
+from ..core.migrations import refuse_newer, refuse_newer_version
 from ..core.pipeline import Pipeline
 from ..core.conversation_schema import COMPONENT as CONVERSATION
 from ..errors import StartupError, UserError
@@ -98,13 +98,7 @@ def open_conversation(data: Path, url: str, **options: Any) -> Conversation:
 def open_store_database(data: Path, url: str) -> Database:
     """The conversation store's database, migrated, without loading its facts table (what the start-up repair reads:
     at a million posts that load is 6 s a start would pay twice)."""
-    db: Database = connect(url) if url else SqliteDatabase(str(data / STATE_FILE), synchronous="NORMAL")
-    try:
-        migrate(db, CONVERSATION_MIGRATIONS, name=f"the conversation store {db.name}", component=CONVERSATION)
-    except BaseException:
-        db.close()
-        raise
-    return db
+    return open_database(connect(url) if url else str(data / STATE_FILE))
 
 
 def open_state(data: Path, url: str) -> state.ServiceState:
