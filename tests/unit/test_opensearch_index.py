@@ -135,7 +135,7 @@ def test_a_scratch_index_is_its_own_and_gone_at_close(index: OpenSearchIndex, se
 def test_post_ids_read_every_page(server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> None:
     from whoknows.core.index import opensearch_engine
 
-    monkeypatch.setattr(opensearch_engine, "PAGE", 7)
+    monkeypatch.setattr(opensearch_engine, "SCROLL_PAGE", 7)  # several scroll pages
     monkeypatch.setattr(opensearch_engine, "BULK_ACTIONS", 5)  # several bulk requests in one commit too
     ix = OpenSearchIndex(server, scratch=True)
     try:

@@ -36,11 +36,10 @@ BULK_ACTIONS = 2_000
 REQUEST_SECONDS = 60
 MAX_HITS = 10_000
 """OpenSearch's index.max_result_window: a search asks for at most this many hits."""
-PAGE = 5_000
 SCROLL_PAGE = 10_000
+"""Post ids per page when reading every id (start-up repair)."""
 SCROLL_KEEP = "1m"
 """How long the server keeps the scroll's snapshot between two pages."""
-"""Post ids per page when reading every id (start-up repair)."""
 _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
