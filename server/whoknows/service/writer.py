@@ -2,9 +2,10 @@
 
 Everything that changes the index goes through `submit` (live events, backfill pages, use cases' events);
 `drained` waits until all of it is applied and searchable, so nobody sleeps to wait for work. While the
-index cannot be written (its disk is full, or its server, OpenSearch, cannot be reached) the store keeps the posts
-and the commit is retried; checkpoints and live posts wait for the commit that makes their posts searchable. The index commit itself runs on a worker thread while this
-task waits for it, so requests are answered during a commit; the store's changes are made on the event loop.
+index cannot be written (its disk is full, or its server, OpenSearch, cannot be reached) the store keeps the
+posts and the commit is retried; checkpoints and live posts wait for the commit that makes their posts
+searchable. The index commit itself runs on a worker thread while this task waits for it, so requests are
+answered during a commit; the store's changes are made on the event loop.
 """
 
 from __future__ import annotations
