@@ -100,3 +100,11 @@ def session_server(tmp_path_factory: pytest.TempPathFactory, prefix: str) -> Ite
         yield IndexServer(node.url, prefix=prefix)
     finally:
         node.stop()
+
+
+def count(server: IndexServer, index: str, field: str, value: str) -> int:
+    """How many documents of `index` hold `value` in `field`, as the server counts them now (the tests' look into it)."""
+    body = json.dumps({"query": {"term": {field: value}}}).encode()
+    request = urllib.request.Request(f"{server.url}/{index}/_count", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as answer:
+        return int(json.load(answer)["count"])

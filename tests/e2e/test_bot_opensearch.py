@@ -5,12 +5,11 @@ OpenSearch is away /whoknows says so plainly and what is posted meanwhile is kep
 
 from __future__ import annotations
 
-import json
 import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
+from opensearch_node import count
 from whoknows import messages
 from whoknows.core.index import IndexServer
 from whoknows.service.repair import STOPPED_CLEANLY, Outcome, prepare
@@ -18,13 +17,6 @@ from whoknows.service.repair import STOPPED_CLEANLY, Outcome, prepare
 from .bootstrap import Workspace
 from .botfixture import call, card_text, post, running_bot, secret_edited_deleted, slash, until
 from .tcp_relay import TcpRelay
-
-
-def _count(server: IndexServer, index: str, term: str) -> int:
-    body = json.dumps({"query": {"term": {"text": term}}}).encode()
-    request = urllib.request.Request(f"{server.url}/{index}/_count", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as answer:
-        return int(json.load(answer)["count"])
 
 
 async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after_a_restart(
@@ -36,7 +28,7 @@ async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after
     public = workspace.public_channel.id
     async with running_bot(workspace, tmp_path, **env) as rt:
         secret, edited, deleted = await secret_edited_deleted(workspace, rt, topic, other, gone)
-        assert _count(opensearch, f"{prefix}-posts", topic) == 1, "the post is in the server's index"
+        assert count(opensearch, f"{prefix}-posts", "text", topic) == 1, "the post is in the server's index"
         for_bob = card_text(await slash(workspace, "bob", public, topic))
         for_carol = card_text(await slash(workspace, "carol", public, topic))
         assert "alice" in for_bob and "budget" in for_bob
@@ -48,7 +40,7 @@ async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after
         await rt.drained()
         assert "dave" not in card_text(await slash(workspace, "bob", public, other))
         assert "carol" not in card_text(await slash(workspace, "bob", public, gone))
-        assert _count(opensearch, f"{prefix}-posts", other) == 0 and _count(opensearch, f"{prefix}-posts", gone) == 0
+        assert count(opensearch, f"{prefix}-posts", "text", other) == 0 and count(opensearch, f"{prefix}-posts", "text", gone) == 0
 
     assert [p.name for p in (tmp_path / "index-opensearch").iterdir()] == ["whoknows-analysis"]
     assert prepare(tmp_path, "opensearch", IndexServer(opensearch.url, prefix=prefix)) is Outcome.INTACT
@@ -59,8 +51,8 @@ async def test_bot_on_opensearch_indexes_edits_deletes_and_finds_its_index_after
 
 async def test_an_opensearch_outage_is_said_plainly_and_the_posts_made_meanwhile_become_searchable_after_it(
         workspace: Workspace, opensearch: IndexServer, tmp_path: Path) -> None:
-    host, port = urllib.parse.urlsplit(opensearch.url).hostname or "127.0.0.1", urllib.parse.urlsplit(opensearch.url).port or 9200
-    away = TcpRelay(host, port)  # between the bot and OpenSearch: `away` cuts its connections, as a restart does
+    node = urllib.parse.urlsplit(opensearch.url)
+    away = TcpRelay(node.hostname or "127.0.0.1", node.port or 9200)  # between the bot and OpenSearch: `away` cuts its connections, as a restart does
     away.start()
     env = {"WHOKNOWS_INDEX_ENGINE": "opensearch", "WHOKNOWS_OPEN_SEARCH_URL": away.url,
            "WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX": f"whoknows-e2e-{uuid.uuid4().hex[:8]}"}

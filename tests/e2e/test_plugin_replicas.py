@@ -5,8 +5,6 @@ is read by the new leader, and /whoknows through the plugin answers from it."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +18,8 @@ from .conftest import _note
 from .mattermost import free_port
 from .plugin_bundle import SECRET, Installed, configure, installed_plugin, plugin_bundle
 from .plugin_mode import Link
-from .soak_process import CAUGHT_UP, BotProcess
-from .test_replicas import STANDING_BY, TAKE_OVER_TIMEOUT_S, in_store, word
+from .soak_process import BotProcess
+from .test_replicas import STANDING_BY, in_store, kill_and_take_over, shared_env, word
 
 __all__ = ["installed_plugin", "plugin_bundle"]  # fixtures, imported for pytest
 
@@ -38,8 +36,7 @@ async def test_behind_the_plugin_a_killed_leader_is_replaced_and_answers_go_to_t
         two_services: tuple[Installed, list[int]], opensearch: IndexServer, store_url: str, tmp_path: Path) -> None:
     installed, ports = two_services
     ws = installed.workspace
-    shared = {"WHOKNOWS_STORE_URL": store_url, "WHOKNOWS_INDEX_ENGINE": "opensearch", "WHOKNOWS_OPEN_SEARCH_URL": opensearch.url,
-              "WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX": f"whoknows-e2e-{uuid.uuid4().hex[:8]}"}
+    shared = shared_env(store_url, opensearch, f"whoknows-e2e-{uuid.uuid4().hex[:8]}")
     bots = []
     for name, port in zip(("one", "two"), ports):
         (tmp_path / name).mkdir()
@@ -49,21 +46,7 @@ async def test_behind_the_plugin_a_killed_leader_is_replaced_and_answers_go_to_t
     try:
         await leader.start()
         await standby.start(STANDING_BY)
-        before, during = word(), word()
-        first = await post(ws, "alice", public, f"the {before} exporter needs its certificates rotated")
-        await in_store(store_url, first["id"])
-        assert "alice" in card_text(await slash(ws, "bob", public, before)), "the plugin reaches the leader, not the standby"
-
-        applying = standby.expect(lambda text: CAUGHT_UP in text)
-        killed_at = time.monotonic()
-        await leader.kill()
-        second = await post(ws, "carol", public, f"notes on the {during} rollout")  # its hook finds no leader
-        await asyncio.wait_for(applying, TAKE_OVER_TIMEOUT_S)
-        took = time.monotonic() - killed_at
-        await in_store(store_url, second["id"])
-        answer = card_text(await slash(ws, "bob", public, during))
-        assert "carol" in answer, f"the plugin now reaches the new leader, which read what was said meanwhile: {answer}"
-        assert "alice" in card_text(await slash(ws, "bob", public, before))
+        _, took = await kill_and_take_over(ws, leader, standby, store_url)  # commands and hooks through the plugin
         third = await post(ws, "dave", public, f"the {(after := word())} migration is done")
         await in_store(store_url, third["id"])  # the plugin's hooks reach the new leader
         assert "dave" in card_text(await slash(ws, "bob", public, after))

@@ -7,14 +7,13 @@ the leader's connection to the database is cut: it stops with exit 1 and the oth
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import psycopg
 
+from opensearch_node import count
 from whoknows import messages
 from whoknows.core.index import IndexServer
 
@@ -46,19 +45,40 @@ async def in_store(store_url: str, post_id: str) -> None:
     raise AssertionError(f"the store never got post {post_id}")
 
 
-def copies(server: IndexServer, index: str, post_id: str) -> int:
-    body = json.dumps({"query": {"term": {"post_id": post_id}}}).encode()
-    request = urllib.request.Request(f"{server.url}/{index}/_count", data=body, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request) as answer:
-        return int(json.load(answer)["count"])
+def shared_env(store_url: str, opensearch: IndexServer, prefix: str) -> dict[str, str]:
+    """The settings every process of one installation shares: the store and the index."""
+    return {"WHOKNOWS_STORE_URL": store_url, "WHOKNOWS_INDEX_ENGINE": "opensearch",
+            "WHOKNOWS_OPEN_SEARCH_URL": opensearch.url, "WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX": prefix}
+
+
+async def kill_and_take_over(workspace: Workspace, leader: BotProcess, standby: BotProcess, store_url: str) -> tuple[list[str], float]:
+    """One round in the public channel: a post that /whoknows (through Mattermost) finds, answered by the leader; the
+    leader killed; a post made while nobody leads, which the standby, once it leads, has read and answers for.
+    Returns both posts' ids and the seconds from the kill to events applied again."""
+    public = workspace.public_channel.id
+    before, during = word(), word()
+    first = await post(workspace, "alice", public, f"the {before} exporter needs its certificates rotated")
+    await in_store(store_url, first["id"])
+    assert "alice" in card_text(await slash(workspace, "bob", public, before)), "the leader answers, not the standby"
+
+    applying = standby.expect(lambda text: CAUGHT_UP in text)
+    killed_at = time.monotonic()
+    await leader.kill()
+    second = await post(workspace, "carol", public, f"notes on the {during} rollout")  # nobody leads now
+    await asyncio.wait_for(applying, TAKE_OVER_TIMEOUT_S)
+    took = time.monotonic() - killed_at
+    await in_store(store_url, second["id"])
+    answer = card_text(await slash(workspace, "bob", public, during))
+    assert "carol" in answer, f"the new leader read what was said while nobody led, and answers: {answer}"
+    assert "alice" in card_text(await slash(workspace, "bob", public, before))
+    return [first["id"], second["id"]], took
 
 
 async def test_a_killed_leader_is_replaced_and_nothing_is_lost_or_kept_twice(
         workspace: Workspace, opensearch: IndexServer, store_url: str, tmp_path: Path) -> None:
     grant_command_rights(workspace)
     prefix = f"whoknows-e2e-{uuid.uuid4().hex[:8]}"
-    shared = {"WHOKNOWS_STORE_URL": store_url, "WHOKNOWS_INDEX_ENGINE": "opensearch",
-              "WHOKNOWS_OPEN_SEARCH_URL": opensearch.url, "WHOKNOWS_OPEN_SEARCH_INDEX_PREFIX": prefix}
+    shared = shared_env(store_url, opensearch, prefix)
     bots = []
     for name in ("one", "two"):  # each with a folder of its own, as on two machines
         (tmp_path / name).mkdir()
@@ -71,21 +91,9 @@ async def test_a_killed_leader_is_replaced_and_nothing_is_lost_or_kept_twice(
         await leader.start()
         await standby.start(STANDING_BY)
         for _ in range(ROUNDS):
-            before, during = word(), word()
-            first = await post(workspace, "alice", public, f"the {before} exporter needs its certificates rotated")
-            await in_store(store_url, first["id"])
-            assert "alice" in card_text(await slash(workspace, "bob", public, before)), "the leader answers"
-
-            applying = standby.expect(lambda text: CAUGHT_UP in text)
-            killed_at = time.monotonic()
-            await leader.kill()
-            second = await post(workspace, "carol", public, f"notes on the {during} rollout")  # nobody leads now
-            await asyncio.wait_for(applying, TAKE_OVER_TIMEOUT_S)
-            took.append(time.monotonic() - killed_at)
-            await in_store(store_url, second["id"])
-            answer = card_text(await slash(workspace, "bob", public, during))
-            assert "carol" in answer, f"the new leader read what was said while nobody led, and answers: {answer}"
-            made += [first["id"], second["id"]]
+            posts, seconds = await kill_and_take_over(workspace, leader, standby, store_url)
+            made += posts
+            took.append(seconds)
 
             await leader.start(STANDING_BY)  # the killed one comes back and waits its turn
             leader, standby = standby, leader
@@ -108,7 +116,7 @@ async def test_a_killed_leader_is_replaced_and_nothing_is_lost_or_kept_twice(
         for bot in bots:
             await bot.stop()
     index = f"{prefix}-posts"
-    assert {p: copies(opensearch, index, p) for p in made} == {p: 1 for p in made}, "every post in the index once"
+    assert {p: count(opensearch, index, "post_id", p) for p in made} == {p: 1 for p in made}, "every post in the index once"
     with psycopg.connect(store_url) as db:
         stored = {str(r[0]) for r in db.execute("SELECT post_id FROM posts WHERE post_id = ANY(%s)", (made,)).fetchall()}
     assert stored == set(made)
