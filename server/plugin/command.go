@@ -40,7 +40,7 @@ func (p *Plugin) ExecuteCommand(_ *plugin.Context, args *model.CommandArgs) (*mo
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	status, data, err := p.link.call(ctx, http.MethodPost, "/plugin/v1/command", body, http.Header{headerUser: {args.UserId}})
+	status, data, err := p.link.spreadCall(ctx, http.MethodPost, "/plugin/v1/command", body, http.Header{headerUser: {args.UserId}})
 	if err != nil {
 		return ephemeral(msgStarting), nil
 	}

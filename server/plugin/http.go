@@ -99,7 +99,7 @@ func (p *Plugin) forwardAction(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	header := http.Header{headerUser: {userID}, "Content-Type": {"application/json"}}
-	status, data, err := p.link.call(ctx, http.MethodPost, path, callerBody(body, userID), header)
+	status, data, err := p.link.spreadCall(ctx, http.MethodPost, path, callerBody(body, userID), header)
 	if err != nil || status >= 500 {
 		writeJSON(w, http.StatusOK, map[string]string{"ephemeral_text": msgStarting})
 		return

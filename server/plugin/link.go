@@ -20,14 +20,17 @@ const (
 )
 
 // link is the plugin's side of the HTTP link to the service: where the service is and the secret
-// both sides share. With several service processes (ServiceURL lists them) one leads and the others
-// stand by, answering 503 "starting": a request goes to the one that answered last, and on a refused
-// connection or a 503 to the next, so a dead or standing-by process is routed around.
+// both sides share. With several service processes (ServiceURL lists them) one leads (applies events)
+// and the others answer commands and clicks from the shared store, refusing events with 503, or stand
+// by and refuse everything: events go to the one that took the last event, commands and clicks to each
+// process in turn, and on a refused connection or a 503 to the next, so a dead, starting or standing-by
+// process is routed around. A configuration goes to every process.
 type link struct {
 	client    *http.Client
-	mu        sync.RWMutex
+	mu        sync.Mutex
 	bases     []string // http://127.0.0.1:<port> of each service process, none while there is none
-	preferred int      // the index in bases that answered last
+	preferred int      // the index in bases that took the last event
+	turn      int      // where the next spread request starts
 	secret    string
 }
 
@@ -56,22 +59,27 @@ func splitBases(bases string) []string {
 
 // target is the base to try first ("" when there is none) and the secret.
 func (l *link) target() (string, string) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if len(l.bases) == 0 {
 		return "", l.secret
 	}
 	return l.bases[l.preferred], l.secret
 }
 
-// order is every base, the preferred one first.
-func (l *link) order() ([]int, []string, string) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+// order is every base, the preferred one first, or (spread) the next one in turn first.
+func (l *link) order(spread bool) ([]int, []string, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	n := len(l.bases)
+	start := l.preferred
+	if spread && n > 0 {
+		start = l.turn % n
+		l.turn = (l.turn + 1) % n
+	}
 	idx := make([]int, 0, n)
 	for i := 0; i < n; i++ {
-		idx = append(idx, (l.preferred+i)%n)
+		idx = append(idx, (start+i)%n)
 	}
 	return idx, append([]string(nil), l.bases...), l.secret
 }
@@ -110,10 +118,21 @@ func (l *link) sendEvent(body []byte) error {
 var errNoService = fmt.Errorf("no service to reach")
 
 // do sends one request to the service with the secret; the caller closes the body. With several
-// service processes it goes to the preferred one and, when that one refuses the connection or answers
-// 503 (standing by, starting), to the next; the last answer (or error) is returned when none leads.
+// service processes it goes to the preferred one (the one that took the last event: events stay in
+// order at the leader) and, when that one refuses the connection or answers 503 (not leading,
+// starting), to the next; the last answer (or error) is returned when none takes it.
 func (l *link) do(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, error) {
-	idx, bases, secret := l.order()
+	return l.send(ctx, false, method, path, body, header)
+}
+
+// spread is do for commands and clicks, which every process answers: each request starts at the
+// next process in turn.
+func (l *link) spread(ctx context.Context, method, path string, body []byte, header http.Header) (*http.Response, error) {
+	return l.send(ctx, true, method, path, body, header)
+}
+
+func (l *link) send(ctx context.Context, spread bool, method, path string, body []byte, header http.Header) (*http.Response, error) {
+	idx, bases, secret := l.order(spread)
 	if len(bases) == 0 {
 		return nil, errNoService
 	}
@@ -133,7 +152,9 @@ func (l *link) do(ctx context.Context, method, path string, body []byte, header 
 			if kept != nil {
 				kept.Body.Close()
 			}
-			l.answered(i, bases[i])
+			if !spread {
+				l.answered(i, bases[i])
+			}
 			return resp, nil
 		}
 		if ctx.Err() != nil {
@@ -163,7 +184,38 @@ func (l *link) once(ctx context.Context, base, method, path string, body []byte,
 
 // call is do for small JSON answers: it returns the status and at most 1 MiB of the body.
 func (l *link) call(ctx context.Context, method, path string, body []byte, header http.Header) (int, []byte, error) {
-	resp, err := l.do(ctx, method, path, body, header)
+	return small(l.do(ctx, method, path, body, header))
+}
+
+// spreadCall is spread for small JSON answers.
+func (l *link) spreadCall(ctx context.Context, method, path string, body []byte, header http.Header) (int, []byte, error) {
+	return small(l.spread(ctx, method, path, body, header))
+}
+
+// broadcast sends one request to every service process (a configuration: each answers from its own
+// settings) and returns how many took it (a 2xx answer) and the last failure's status or error.
+func (l *link) broadcast(ctx context.Context, method, path string, body []byte) (int, int, error) {
+	_, bases, secret := l.order(false)
+	took, status := 0, 0
+	var lastErr error
+	for _, base := range bases {
+		resp, err := l.once(ctx, base, method, path, body, nil, secret)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			took++
+		} else {
+			status = resp.StatusCode
+		}
+	}
+	return took, status, lastErr
+}
+
+func small(resp *http.Response, err error) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}

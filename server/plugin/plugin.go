@@ -370,10 +370,10 @@ func (p *Plugin) pushConfig(ctx context.Context, cfg *configuration) bool {
 	body, _ := json.Marshal(p.linkInfo(cfg))
 	callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	status, _, err := p.link.call(callCtx, http.MethodPost, "/plugin/v1/config", body, nil)
-	if err != nil || status >= 300 {
+	took, status, err := p.link.broadcast(callCtx, http.MethodPost, "/plugin/v1/config", body)
+	if took == 0 {
 		if ctx.Err() == nil {
-			p.API.LogWarn("whoknows: the service did not take the configuration", "status", status)
+			p.API.LogWarn("whoknows: the service did not take the configuration", "status", status, "error", fmt.Sprint(err))
 		}
 		return false
 	}

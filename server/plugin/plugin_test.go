@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -129,10 +130,11 @@ func TestCloneIsIndependent(t *testing.T) {
 
 // fakeService records what the plugin sends to the service.
 type fakeService struct {
-	mu       sync.Mutex
-	requests []recorded
-	status   int
-	answer   string
+	mu           sync.Mutex
+	requests     []recorded
+	status       int
+	answer       string
+	refuseEvents bool // a service process that answers but does not lead: events get 503
 }
 
 type recorded struct {
@@ -145,6 +147,9 @@ func (f *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests = append(f.requests, recorded{r.URL.RequestURI(), r.Header.Get(headerSecret), r.Header.Get(headerUser), body})
 	status, answer := f.status, f.answer
+	if f.refuseEvents && r.URL.Path == "/plugin/v1/events" {
+		status = http.StatusServiceUnavailable
+	}
 	f.mu.Unlock()
 	if status == 0 {
 		status = http.StatusOK
@@ -473,8 +478,8 @@ func TestSeveralServicesRequestsGoToTheOneThatLeads(t *testing.T) {
 			t.Fatalf("round %d: %+v %v", round, resp, appErr)
 		}
 	}
-	if len(leader.requests) != 2 || len(standby.requests) != 1 {
-		t.Fatalf("the leader got %d requests, the standby %d: the leader must be tried first once it answered", len(leader.requests), len(standby.requests))
+	if len(leader.requests) != 2 {
+		t.Fatalf("the leader got %d of the 2 commands: a standing-by process is routed around", len(leader.requests))
 	}
 	leaderServer.Close() // the leader dies; the other one takes over
 	standby.mu.Lock()
@@ -494,6 +499,59 @@ func TestSeveralServicesRequestsGoToTheOneThatLeads(t *testing.T) {
 	for _, bad := range []string{"http://a:1,", "http://a:1, ftp://b", "http://a:1 http://b:2"} {
 		if _, err := parseConfiguration(bundleManifest(t), map[string]any{"ServiceURL": bad, "ServiceSecret": "s"}); err == nil {
 			t.Errorf("ServiceURL %q must be refused", bad)
+		}
+	}
+}
+
+func (f *fakeService) paths() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for _, r := range f.requests {
+		out[r.Path]++
+	}
+	return out
+}
+
+func TestSeveralServicesCommandsAreSpreadEventsGoToTheLeaderConfigurationToAll(t *testing.T) {
+	follower := &fakeService{refuseEvents: true, answer: `{"response_type":"ephemeral","text":"from the follower"}`}
+	leader := &fakeService{answer: `{"response_type":"ephemeral","text":"from the leader"}`}
+	followerServer, leaderServer := httptest.NewServer(follower), httptest.NewServer(leader)
+	t.Cleanup(followerServer.Close)
+	t.Cleanup(leaderServer.Close)
+	bases := followerServer.URL + "," + leaderServer.URL
+	p := &Plugin{link: newLink(), config: &configuration{ServiceURL: bases, CommandTrigger: "whoknows"}}
+	p.link.set(bases, "s3cret")
+	answers := map[string]int{}
+	for round := 0; round < 4; round++ {
+		resp, appErr := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", Command: "/whoknows kubernetes"})
+		if appErr != nil {
+			t.Fatal(appErr)
+		}
+		answers[resp.Text]++
+	}
+	if answers["from the follower"] != 2 || answers["from the leader"] != 2 {
+		t.Fatalf("four commands take turns over the two processes: %v", answers)
+	}
+	for i := 0; i < 3; i++ {
+		if err := p.link.sendEvent([]byte(`{"events":[]}`)); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	if got := leader.paths()["/plugin/v1/events"]; got != 3 {
+		t.Fatalf("every event reaches the leader, got %d of 3", got)
+	}
+	if got := follower.paths()["/plugin/v1/events"]; got != 1 {
+		t.Fatalf("the follower refused the first event and was not asked again, asked %d times", got)
+	}
+	took, _, err := p.link.broadcast(context.Background(), http.MethodPost, "/plugin/v1/config", []byte(`{}`))
+	if took != 2 || err != nil || follower.paths()["/plugin/v1/config"] != 1 || leader.paths()["/plugin/v1/config"] != 1 {
+		t.Fatalf("a configuration reaches both processes: took %d, %v", took, err)
+	}
+	leaderServer.Close() // the leader dies: commands still answered, by the follower
+	for round := 0; round < 2; round++ {
+		if resp, _ := p.ExecuteCommand(nil, &model.CommandArgs{UserId: "alice-id", Command: "/whoknows kubernetes"}); resp.Text != "from the follower" {
+			t.Fatalf("round %d after the leader died: %+v", round, resp)
 		}
 	}
 }

@@ -74,6 +74,11 @@ def standing_by(where: str) -> str:
             "seconds when that one stops")
 
 
+def following(where: str) -> str:
+    return (f"another whoknows process applies events from the store {where}; this one answers requests from it, hands "
+            "its own events to that one, and takes over within seconds when that one stops")
+
+
 def took_lead(where: str) -> str:
     return f"this process now applies events from the store {where} (the one that did has stopped)"
 

@@ -9,11 +9,13 @@ since the first minute are written to FILE (to tell a leak from mapped index fil
 SOAK_MEMSTATS=FILE, every 30 s one line: the heap's resident size, Python's allocated blocks, the C allocator's
 bytes in use and free (glibc's mallinfo2) and the thread count: live objects growing, or freed memory kept.
 SIGUSR1 writes every thread's stack to stderr (the soak's log), SIGUSR2 every asyncio task's, for a bot that seems stuck.
+SOAK_DEBUG=name,name logs those loggers' debug lines too (which process answered a command, for the replicas' test).
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import faulthandler
 import os
 import signal
@@ -111,6 +113,8 @@ if __name__ == "__main__":
         memory_stats(Path(stats))
     if trace := os.environ.get("SOAK_TRACEMALLOC"):
         trace_growth(Path(trace))
+    for name in filter(None, os.environ.get("SOAK_DEBUG", "").split(",")):
+        logging.getLogger(name).setLevel(logging.DEBUG)
     switch = os.environ.get("WHOKNOWS_SOAK_DISK_FULL")
     if switch and DEV_FULL.exists():
         fill_disk_on(Path(switch))

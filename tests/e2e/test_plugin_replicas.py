@@ -1,27 +1,35 @@
 """Behind the real plugin (uploaded bundle), two whoknows service processes on one PostgreSQL store and one OpenSearch
-index, the plugin's Service URL listing both: the plugin's hooks, commands and buttons reach the one that leads (the
-other answers 503 while it stands by); the leader killed with SIGKILL is replaced, what was posted while nobody led
-is read by the new leader, and /whoknows through the plugin answers from it."""
+index, the plugin's Service URL listing both: one leads (the hooks' events reach it), the other follows and answers
+too (commands take turns over the two), a post deleted at the leader is gone from the follower's answers as well; the
+leader killed with SIGKILL is replaced by the follower, what was posted while nobody led is read by the new leader,
+and /whoknows through the plugin answers from it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from whoknows import messages
 from whoknows.core.index import IndexServer
+from whoknows.service.following import EVERY_S
 
-from .botfixture import card_text, post, slash
+from .botfixture import call, card_text, post, slash
 from .conftest import _note
 from .mattermost import free_port
 from .plugin_bundle import SECRET, Installed, configure, installed_plugin, plugin_bundle
 from .plugin_mode import Link
 from .soak_process import BotProcess
-from .test_replicas import STANDING_BY, in_store, kill_and_take_over, shared_env, word
+from .test_replicas import in_store, kill_and_take_over, shared_env, word
 
 __all__ = ["installed_plugin", "plugin_bundle"]  # fixtures, imported for pytest
+
+FOLLOWING = messages.following("").split(";")[0].removeprefix("another ")
+COMMAND = "a command from the plugin"
+COMMANDS = 6
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +40,11 @@ def two_services(installed_plugin: Installed) -> Iterator[tuple[Installed, list[
     yield installed_plugin, ports
 
 
-async def test_behind_the_plugin_a_killed_leader_is_replaced_and_answers_go_to_the_new_one(
+def commands(bot: BotProcess) -> int:
+    return sum(COMMAND in line.text for line in bot.lines)
+
+
+async def test_behind_the_plugin_both_answer_and_a_killed_leader_is_replaced_by_the_follower(
         two_services: tuple[Installed, list[int]], opensearch: IndexServer, store_url: str, tmp_path: Path) -> None:
     installed, ports = two_services
     ws = installed.workspace
@@ -40,13 +52,34 @@ async def test_behind_the_plugin_a_killed_leader_is_replaced_and_answers_go_to_t
     bots = []
     for name, port in zip(("one", "two"), ports):
         (tmp_path / name).mkdir()
-        bots.append(BotProcess(tmp_path / name, Link(installed, port).env(**shared)))
-    leader, standby = bots
+        bots.append(BotProcess(tmp_path / name, Link(installed, port).env(**shared, SOAK_DEBUG="whoknows.plugin")))
+    leader, follower = bots
     public = ws.public_channel.id
     try:
         await leader.start()
-        await standby.start(STANDING_BY)
-        _, took = await kill_and_take_over(ws, leader, standby, store_url)  # commands and hooks through the plugin
+        following = follower.expect(lambda text: FOLLOWING in text)
+        await follower.start()
+        await asyncio.wait_for(following, 5)
+
+        topic = word()
+        first = await post(ws, "alice", public, f"the {topic} exporter needs its certificates rotated")
+        await in_store(store_url, first["id"])
+        await asyncio.sleep(EVERY_S * 3)  # the follower reads the leader's changes every EVERY_S
+        before = [commands(b) for b in bots]
+        for _ in range(COMMANDS):
+            assert "alice" in card_text(await slash(ws, "bob", public, topic)), "whichever process answers, it knows"
+        served = [commands(b) - n for b, n in zip(bots, before)]
+        assert sum(served) == COMMANDS and min(served) >= COMMANDS // 2 - 1, f"commands take turns: {served}"
+
+        gone = await call(ws, "alice", "DELETE", f"/posts/{first['id']}")
+        assert gone.status_code == 200, gone.text
+        await in_store(store_url, first["id"], present=False)
+        await asyncio.sleep(EVERY_S * 3)
+        for _ in range(4):
+            answer = card_text(await slash(ws, "bob", public, topic))
+            assert "alice" not in answer, f"a deleted post is answerable nowhere: {answer}"
+
+        _, took = await kill_and_take_over(ws, leader, follower, store_url)  # the follower leads now
         third = await post(ws, "dave", public, f"the {(after := word())} migration is done")
         await in_store(store_url, third["id"])  # the plugin's hooks reach the new leader
         assert "dave" in card_text(await slash(ws, "bob", public, after))
@@ -55,4 +88,5 @@ async def test_behind_the_plugin_a_killed_leader_is_replaced_and_answers_go_to_t
             await bot.stop()
     errors = [line.text for bot in bots for line, _ in bot.error_lines()]
     assert errors == [], "\n".join(errors[:5])
-    _note(None, f"plugin with two service processes: fail-over (leader killed -> events applied again) {took:.1f} s")
+    _note(None, f"plugin with two service processes: commands served {served}; fail-over (leader killed -> events applied "
+                f"again) {took:.1f} s")

@@ -34,15 +34,15 @@ def word() -> str:
     return f"zq{uuid.uuid4().hex[:8]}"
 
 
-async def in_store(store_url: str, post_id: str) -> None:
-    """Waits (bounded) until the shared store holds the post."""
+async def in_store(store_url: str, post_id: str, *, present: bool = True) -> None:
+    """Waits (bounded) until the shared store holds the post (or, `present` False, no longer holds it)."""
     deadline = time.monotonic() + STORE_TIMEOUT_S
     while time.monotonic() < deadline:
         with psycopg.connect(store_url) as db:
-            if db.execute("SELECT 1 FROM posts WHERE post_id = %s", (post_id,)).fetchone():
+            if bool(db.execute("SELECT 1 FROM posts WHERE post_id = %s", (post_id,)).fetchone()) == present:
                 return
         await asyncio.sleep(0.2)
-    raise AssertionError(f"the store never got post {post_id}")
+    raise AssertionError(f"the store never {'got' if present else 'let go of'} post {post_id}")
 
 
 def shared_env(store_url: str, opensearch: IndexServer, prefix: str) -> dict[str, str]:

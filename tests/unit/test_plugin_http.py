@@ -4,6 +4,7 @@ Console's check naming the setting)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -93,6 +94,24 @@ async def test_bad_input_is_a_4xx_with_a_reason(client: tuple[TestClient[Any, An
     assert refused.status == 422 and "CardPeople" in (await refused.json())["error"]
     assert (await c.post("/plugin/v1/config/check", json={"settings": {"CardPeople": 3}}, headers=h)).status == 200
     assert (await c.post("/plugin/v1/config", json={"settings": {}}, headers=h)).status == 400
+
+
+@pytest.mark.parametrize("mode", ["following", "standing_by"])
+async def test_a_process_that_does_not_lead_refuses_events_and_answers_only_when_it_follows(mode: str) -> None:
+    calls = Calls()
+    endpoints = dataclasses.replace(calls.endpoints(), **{mode: lambda: True})
+    async with TestClient(TestServer(plugin_http.app(endpoints))) as c:
+        h = {"X-Whoknows-Secret": SECRET, "X-Whoknows-User-Id": "u1"}
+        event = {"kind": "posted", "channel_type": "O", "post": {"id": "p", "channel_id": "c", "user_id": "u", "message": "hi"}}
+        assert (await c.post("/plugin/v1/events", json=event, headers=h)).status == 503, "events go to the leader"
+        command = await c.post("/plugin/v1/command", json={"command": "/whoknows k8s", "user_id": "u1", "channel_id": "c"}, headers=h)
+        config = await c.post("/plugin/v1/config", json={"settings": {}, "plugin_url": "http://x", "bot_user_id": "b"}, headers=h)
+    assert calls.events == []
+    if mode == "following":
+        assert command.status == 200 and len(calls.commands) == 1, "a follower answers commands from the shared store"
+        assert config.status == 200 and len(calls.configs) == 1, "and takes the configuration"
+    else:
+        assert command.status == 503 and calls.commands == []
 
 
 def test_plugin_mode_settings_from_the_childs_environment() -> None:

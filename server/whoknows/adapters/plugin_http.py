@@ -45,7 +45,11 @@ class PluginEndpoints:
     starting: Callable[[], bool] = lambda: False
     """True until start-up has finished."""
     standing_by: Callable[[], bool] = lambda: False
-    """True while another service process on the same store leads: every route answers 503, so the plugin asks the next."""
+    """True while another service process on the same store leads and this one only waits: every route answers 503,
+    so the plugin asks the next."""
+    following: Callable[[], bool] = lambda: False
+    """True while another process leads and this one answers: only events are refused (503), so the plugin sends them
+    to the leader."""
 
 
 ENDPOINTS: web.AppKey[PluginEndpoints] = web.AppKey("plugin_endpoints", PluginEndpoints)
@@ -63,13 +67,15 @@ async def _secret_only(request: web.Request, handler: Callable[[web.Request], Aw
     return await handler(request)
 
 
-STARTING_ROUTES = ("/plugin/v1/command", "/plugin/v1/events", "/plugin/v1/actions/")
+EVENTS_ROUTE = "/plugin/v1/events"
+STARTING_ROUTES = ("/plugin/v1/command", EVENTS_ROUTE, "/plugin/v1/actions/")
 
 
 @web.middleware
 async def _started_only(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     ep = request.app[ENDPOINTS]
-    if (ep.starting() and request.path.startswith(STARTING_ROUTES)) or ep.standing_by():
+    if ((ep.starting() and request.path.startswith(STARTING_ROUTES)) or ep.standing_by()
+            or (ep.following() and request.path == EVENTS_ROUTE)):
         text = messages.starting()
         return web.json_response({"error": "starting", "response_type": "ephemeral", "text": text, "ephemeral_text": text}, status=503)
     return await handler(request)

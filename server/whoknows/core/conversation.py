@@ -8,9 +8,10 @@ exponentially decayed counters so reading a person's recent activity costs O(1) 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Collection, Iterable, Sequence
 
+from .activity import count_activity, decayed
+from .changes import CHANNEL, POST, ChangeLog, Changed, apply_changes
 from .conversation_schema import open_database
 from .database import Database
 from .facts import FactsTable, load_facts
@@ -41,22 +42,12 @@ ENDORSING_EMOJI = frozenset(
 # Reactions that mark the accepted answer when the thread's asker gives them.
 ACCEPTING_EMOJI = frozenset({"white_check_mark", "heavy_check_mark", "ballot_box_with_check"})
 
-ACTIVITY_HALF_LIFE_MS = 14 * 24 * 3600 * 1000
-"""Who is around now: a post two weeks old counts half (people who answer are the ones present)."""
-
-NON_ANSWER_ACTIVITY = 0.5
-"""A question or a post outside a thread shows presence; answering others shows helping: it counts double."""
-
-def _decay(value: float, since: int, now: int) -> float:
-    if now <= since:
-        return value
-    return value * math.exp2(-(now - since) / ACTIVITY_HALF_LIFE_MS)
-
-
 class Conversation:
     """SQL store of the conversation's structure. Writes happen inside `apply`; reads are plain queries."""
 
-    def __init__(self, path: str | Database = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset()) -> None:
+    def __init__(self, path: str | Database = ":memory:", *, opted_out_by_default: bool = False, extra_endorsing: frozenset[str] = frozenset(),
+                 change_log: bool = False) -> None:
+        """`change_log`: record what each commit changes (core.changes), for replicas that follow this store."""
         # The configured learning emoji endorses too, whatever it is.
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         self.endorsing = self._endorse_args
@@ -69,13 +60,32 @@ class Conversation:
         self.facts = load_facts(self.db, self._endorse_args, _ACCEPT_ARGS)
         """Every post's facts in memory, for the ranking (changed only after a transaction commits)."""
         self._deferred: list[Callable[[FactsTable], None]] | None = None
+        self.changes = ChangeLog() if change_log else None
 
-    def _later(self, change: Callable[[FactsTable], None]) -> None:
-        """Changes the facts table once the store's transaction commits (at once outside a transaction)."""
+    def _later(self, change: Callable[[FactsTable], None], *posts: str) -> None:
+        """Changes the facts table (of these posts) once the store's transaction commits (at once outside one)."""
+        for post_id in posts:
+            self._touch(POST, post_id)
         if self._deferred is None:
             change(self.facts)
         else:
             self._deferred.append(change)
+
+    def _touch(self, kind: str, key: str) -> None:
+        if self.changes is not None:
+            self.changes.touch(kind, key)
+            if self._deferred is None:
+                self.changes.write(self.db)
+
+    def follow(self, changed: Changed) -> None:
+        """Another process's committed changes to this store (a replica that does not lead), read by core.changes."""
+        apply_changes(self.facts, changed)
+        if self._channels is not None:
+            self._channels |= changed.channels
+
+    def reload(self, facts: FactsTable) -> None:
+        """The whole table, loaded again (a follower that missed changes)."""
+        self.facts, self._channels = facts, None
 
     def close(self) -> None:
         self.db.close()
@@ -87,6 +97,8 @@ class Conversation:
         self._deferred = []
 
     def commit(self) -> None:
+        if self.changes is not None:
+            self.changes.write(self.db)
         self.db.commit()
         changes, self._deferred = self._deferred or [], None
         for change in changes:
@@ -95,6 +107,8 @@ class Conversation:
     def rollback(self) -> None:
         self.db.rollback()
         self._deferred = None
+        if self.changes is not None:
+            self.changes.discard()
 
     def add_post(self, e: PostCreated) -> bool:
         """Records a post; False if the id was already known (re-delivery), which changes nothing."""
@@ -112,7 +126,7 @@ class Conversation:
         )
         if cur.rowcount == 0:
             return False
-        self._later(lambda t: t.add(e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, question=question, asks=asks, content_free=free))
+        self._later(lambda t: t.add(e.post_id, e.channel_id, e.user_id, e.root_id, e.create_at, question=question, asks=asks, content_free=free), e.post_id)
         if self._channels is not None:
             self._channels.add(e.channel_id)
         self._count_activity(e.user_id, e.create_at, is_answer, +1)
@@ -129,7 +143,7 @@ class Conversation:
         if row is None:
             return None
         question = bool(row[0])
-        self._later(lambda t: t.edit(e.post_id, question=question, asks=asks, content_free=free))
+        self._later(lambda t: t.edit(e.post_id, question=question, asks=asks, content_free=free), e.post_id)
         return str(row[1]), str(row[2])
 
     def delete_post(self, e: PostDeleted) -> list[str]:
@@ -147,24 +161,10 @@ class Conversation:
         self.db.execute("DELETE FROM posts WHERE post_id=?", (post_id,))
         self.db.execute("DELETE FROM reactions WHERE post_id=?", (post_id,))
         self._count_activity(row[0], row[1], row[2], -1)
-        self._later(lambda t: t.delete(post_id))
+        self._later(lambda t: t.delete(post_id), post_id)
 
     def _count_activity(self, user_id: str, at: int, is_answer: int, sign: int) -> None:
-        row = self.db.execute("SELECT posts, answers, first_at, last_at, decayed, decayed_at FROM activity WHERE user_id=?", (user_id,)).fetchone()
-        unit = 1.0 if is_answer else NON_ANSWER_ACTIVITY
-        if row is None:
-            if sign < 0:
-                return
-            self.db.execute("INSERT INTO activity VALUES(?,?,?,?,?,?,?)", (user_id, 1, is_answer, at, at, unit, at))
-            return
-        posts, answers, first_at, last_at, decayed, decayed_at = row
-        # Fold the post's weight into the counter as of the counter's own reference time.
-        ref = max(decayed_at, at)
-        value = _decay(decayed, decayed_at, ref) + sign * _decay(unit, at, ref)
-        self.db.execute(
-            "UPDATE activity SET posts=?, answers=?, first_at=?, last_at=?, decayed=?, decayed_at=? WHERE user_id=?",
-            (posts + sign, answers + sign * is_answer, min(first_at, at), max(last_at, at) if sign > 0 else last_at, max(value, 0.0), ref, user_id),
-        )
+        count_activity(self.db, user_id, at, is_answer, sign)
 
     def add_reaction(self, e: ReactionAdded) -> bool:
         cur = self.db.execute("INSERT OR IGNORE INTO reactions VALUES(?,?,?,?)", (e.post_id, e.user_id, e.emoji_name, e.create_at))
@@ -190,7 +190,7 @@ class Conversation:
         endorse = sign * (emoji in self._endorsing)
         accept = sign * (emoji in self._accepting and row[1] == user_id)
         if endorse or accept:
-            self._later(lambda t: t.react(post_id, endorse=endorse, accept=accept))
+            self._later(lambda t: t.react(post_id, endorse=endorse, accept=accept), post_id)
 
     def put_team(self, e: TeamUpdated) -> None:
         self.db.execute("INSERT OR REPLACE INTO teams VALUES(?,?,?)", (e.team_id, e.name, e.display_name))
@@ -198,6 +198,7 @@ class Conversation:
     def put_channel(self, e: ChannelUpdated) -> None:
         if self._channels is not None:
             self._channels.add(e.channel_id)
+        self._touch(CHANNEL, e.channel_id)
         self.db.execute("INSERT OR REPLACE INTO channels VALUES(?,?,?,?,?)", (e.channel_id, e.team_id, e.name, e.display_name, e.type))
 
     def put_user(self, e: UserUpdated) -> None:
@@ -224,7 +225,7 @@ class Conversation:
         def forget(t: FactsTable) -> None:
             for post_id in ids:
                 t.delete(post_id)
-        self._later(forget)
+        self._later(forget, *ids)
         self.db.execute(
             "DELETE FROM reactions WHERE user_id=? OR post_id IN (SELECT post_id FROM posts WHERE user_id=?)",
             (e.user_id, e.user_id),
@@ -273,10 +274,10 @@ class Conversation:
         ids = list(user_ids)
         for chunk in _chunks(ids, 900):
             marks = ",".join("?" * len(chunk))
-            for user_id, posts, answers, last_at, decayed, decayed_at in self.db.execute(
+            for user_id, posts, answers, last_at, value, decayed_at in self.db.execute(
                 f"SELECT user_id, posts, answers, last_at, decayed, decayed_at FROM activity WHERE user_id IN ({marks})", tuple(chunk)
             ):
-                out[user_id] = Activity(posts, answers, last_at, _decay(decayed, decayed_at, now))
+                out[user_id] = Activity(posts, answers, last_at, decayed(value, decayed_at, now))
         return out
 
     def helped(self, user_id: str) -> dict[str, int]:

@@ -67,6 +67,8 @@ MIGRATIONS = (
                  "numbered migrations already has it)", script(_SCHEMA_1)),
     Migration(2, "posts.is_question, for files whose posts table predates it", _questions_column),
     Migration(3, "posts.asks and posts.content_free, for the in-memory facts table", _role_columns),
+    Migration(4, "changes: what each commit changed, for replicas that follow a shared store (core.changes)",
+              script("CREATE TABLE IF NOT EXISTS changes(seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL)")),
 )
 
 

@@ -170,6 +170,18 @@ class FactsTable:
         if slot is not None:
             self._flags[slot] &= ~ALIVE & 0xFF
 
+    def put(self, post_id: str, channel_id: str, user_id: str, root_id: str, create_at: int, question: bool, asks: bool,
+            content_free: bool, endorsements: int, accepts: int) -> None:
+        """A post as the store has it now (a replica following another's writes): added when not alive here, else
+        its roles and reaction counts set (a post's author, channel, thread and time never change)."""
+        slot = self._slot.get(post_id)
+        if slot is None or not self._flags[slot] & ALIVE:
+            self.add(post_id, channel_id, user_id, root_id, create_at, question=question, asks=asks, content_free=content_free,
+                     endorsements=endorsements, accepts=accepts)
+            return
+        self._endorse[slot], self._accepts[slot] = min(endorsements, 65_535), min(accepts, 65_535)
+        self._flags[slot] = ALIVE | LINKED | (QUESTION * question) | (ASKS * asks) | (CONTENT_FREE * content_free)
+
     def react(self, post_id: str, *, endorse: int, accept: int) -> None:
         """Counts one endorsing or accepting reaction more (+1) or less (-1)."""
         slot = self._slot.get(post_id)
@@ -245,25 +257,33 @@ class FactsTable:
         return out
 
 
-def load_facts(db: Database, endorsing: Sequence[str], accepting: Sequence[str]) -> FactsTable:
-    """The table of every post in the store, with the endorsements and acceptance its reactions give
-    (the same rules as Conversation.post_facts), in time order."""
+def reaction_counts(db: Database, endorsing: Sequence[str], accepting: Sequence[str],
+                    post_ids: Sequence[str] | None = None) -> dict[str, tuple[int, int]]:
+    """post id -> (endorsements, acceptances) its reactions give (the rules of Conversation.post_facts), for every
+    post with a reaction, or only for `post_ids` (at most a few hundred: one statement)."""
     endorse_marks, accept_marks = ",".join("?" * len(endorsing)), ",".join("?" * len(accepting))
-    reactions: dict[str, tuple[int, int]] = {}
-    for post_id, endorse, accept in db.execute(
+    only = f"WHERE x.post_id IN ({','.join('?' * len(post_ids))})" if post_ids is not None else ""
+    return {post_id: (int(endorse or 0), int(accept or 0)) for post_id, endorse, accept in db.execute(
         f"""SELECT x.post_id,
               SUM(CASE WHEN x.user_id != p.user_id AND x.emoji_name IN ({endorse_marks}) THEN 1 ELSE 0 END),
               SUM(CASE WHEN r.user_id IS NOT NULL AND x.user_id = r.user_id AND x.user_id != p.user_id
                        AND x.emoji_name IN ({accept_marks}) THEN 1 ELSE 0 END)
             FROM reactions x JOIN posts p ON p.post_id = x.post_id
-            LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != '' GROUP BY x.post_id""",
-        (*endorsing, *accepting),
-    ):
-        reactions[post_id] = (int(endorse or 0), int(accept or 0))
+            LEFT JOIN posts r ON r.post_id = p.root_id AND p.root_id != '' {only} GROUP BY x.post_id""",
+        (*endorsing, *accepting, *(post_ids or ())))}
+
+
+POST_COLUMNS = "post_id, channel_id, user_id, root_id, create_at, is_question, asks, content_free"
+"""What the table keeps of a post's row (with its reactions' counts)."""
+
+
+def load_facts(db: Database, endorsing: Sequence[str], accepting: Sequence[str]) -> FactsTable:
+    """The table of every post in the store, with the endorsements and acceptance its reactions give
+    (the same rules as Conversation.post_facts), in time order."""
+    reactions = reaction_counts(db, endorsing, accepting)
     table = FactsTable()
     none = (0, 0)
     table.load((post_id, channel_id, user_id, root_id, at, bool(question), bool(asks), bool(content_free), *reactions.get(post_id, none))
                for post_id, channel_id, user_id, root_id, at, question, asks, content_free in db.execute(
-                   "SELECT post_id, channel_id, user_id, root_id, create_at, is_question, asks, content_free FROM posts "
-                   "ORDER BY create_at, post_id"))
+                   f"SELECT {POST_COLUMNS} FROM posts ORDER BY create_at, post_id"))
     return table

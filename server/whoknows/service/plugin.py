@@ -171,6 +171,7 @@ class PluginLink:
         self._wake.set()
 
     async def command(self, cmd: PluginCommand) -> dict[str, Any]:
+        log.debug("a command from the plugin, by %s", cmd.user_id)
         words = cmd.text.strip().split(None, 1)
         text = words[1] if len(words) > 1 else ""
         return await commands.command(self.runtime.use_cases(), {"text": text, "user_id": cmd.user_id, "channel_id": cmd.channel_id})

@@ -117,7 +117,9 @@ def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None
     `store_url` None: $WHOKNOWS_STORE_URL, as open_store."""
     store_url = store_url_from_env(os.environ) if store_url is None else store_url
     refuse_newer_store(data, store_url)
-    clean = (data / STOPPED_CLEANLY).exists()
+    # A shared index (in a server, with a shared store) may have been written by another process since this one
+    # stopped, and that one may have crashed: this folder's mark says nothing about it.
+    clean = (data / STOPPED_CLEANLY).exists() and not (store_url and entry(engine).shared)
     (data / STOPPED_CLEANLY).unlink(missing_ok=True)
     if not has_store(data, store_url):
         return Outcome.FRESH

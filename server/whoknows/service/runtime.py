@@ -30,14 +30,15 @@ from ..app.settings import Settings, manifest_path
 from ..app.suggestions import suggest, wanted
 from ..clock import Clock, wall_clock
 from ..core.events import PostCreated, UserUpdated
+from ..core.index import IndexServer, entry
 from ..errors import StartupError, StopToRestart
-from ..storage.leadership import Leadership
-from ..storage.postgres import where
 from ..storage.state import ServiceState
 from ..storage.store import INDEX_DIR, Store, open_state, open_store
 from .decisions import Decisions
 from .live import LiveEvents
 from .plugin import PluginLink
+from .relay import Inbox, drain
+from .replicas import Replica
 from .registration import check_reachable, register_commands, register_team, withdraw_commands
 from .repair import Outcome, mark_stopped, prepare
 from .stream_watch import StreamWatch
@@ -84,8 +85,8 @@ class Runtime:
         """Bot mode: whether Mattermost could call the slash command at start (None: not checked)."""
         self.fatal: str | None = None
         """Why the bot must stop (its token was revoked); run_forever raises it as one clear message."""
-        self.standing_by = False
-        """Another process on the same PostgreSQL store leads: this one waits (and, in plugin mode, answers 503)."""
+        self.replica: Replica | None = None
+        """Set with a PostgreSQL store, which several processes may share (one leads)."""
         self.restart: str | None = None
         """Why the service must stop though nothing needs fixing (it lost the lead): run_forever raises StopToRestart."""
         self._fatal = asyncio.Event()
@@ -179,7 +180,8 @@ class Runtime:
             if self.link is not None:
                 self._http = await plugin_http.serve(s.http_host, s.http_port,
                                                      dataclasses.replace(self.link.endpoints(), starting=lambda: not self.ready,
-                                                                         standing_by=lambda: self.standing_by))
+                                                                         standing_by=lambda: self._replica_is("standing_by"),
+                                                                         following=lambda: self._replica_is("following")))
             else:
                 self._http = await http.serve(s.http_host, s.http_port, http.Endpoints(
                     command_token=lambda team_id: self.state.command_token(team_id),
@@ -197,13 +199,19 @@ class Runtime:
             raise StartupError(messages.port_taken(s.http_host, s.http_port, note)) from None
         self.http_port = self._http.port
 
+    def _replica_is(self, what: str) -> bool:
+        return self.replica is not None and bool(getattr(self.replica, what))
+
     async def _start(self) -> None:
         engine = self.settings.index_engine
         server = self.settings.index_server()
         url = self.settings.store_url
-        if url:  # several processes may share a PostgreSQL store: the one that leads applies events, the others wait
-            await self._lead(url)
-        if prepare(self.data, engine, server, url) is Outcome.WIPED:
+        leading = True
+        if url:  # several processes may share a PostgreSQL store: the one that leads applies events
+            self.replica = Replica(url, answers=self.plugin and entry(engine).shared)
+            self._exits.callback(self.replica.close)  # the last thing closed: the store and the index are shut first
+            leading = await self.replica.begin()
+        if leading and prepare(self.data, engine, server, url) is Outcome.WIPED:
             log.warning("reading the whole history again: /%s answers from what has been read so far", self.settings.command_trigger)
         store = self._exits.enter_context(open_store(self.data, opted_out_by_default=self.settings.opted_out_by_default,
                                                      extra_endorsing=frozenset({self.settings.learning_emoji}), engine=engine,
@@ -212,6 +220,8 @@ class Runtime:
         state = open_state(self.data, url)
         self._exits.callback(state.close)
         self.attach(store, state, {r[0] for r in store.conversation.db.execute("SELECT user_id FROM users")})
+        if not leading:
+            self.writer.relay = Inbox(state.db, self.clock)
         try:
             me = await self.rest.me()
         except (MattermostError, OSError) as error:
@@ -233,34 +243,36 @@ class Runtime:
         if self.link is None:
             await self._check_command()
         self.spawn(self._watch_token())
-        if self.link is not None:  # no websocket: events come from the plugin's hooks
-            self.spawn(self.link.run())
-        else:
+        if self.link is None:  # bot mode (which always leads); plugin mode has no websocket: events come from the hooks
             self.spawn(self.ws.run())
             await asyncio.wait_for(self.ws.connected.wait(), 30.0)
             self.stream_watch = StreamWatch(self.rest, self.presence, self.live.follows, self._renew_stream)
             self.spawn(self.stream_watch.run())
+        if leading:
+            self._lead()
+        else:
+            self.spawn(self._follow_then_lead(url, engine, server))
+
+    def _lead(self) -> None:
+        """What only the process that applies events does."""
+        if self.link is not None:
+            self.spawn(self.link.run())
         self.spawn(self.live.initial_backfill())
         self.spawn(self.learning.run())
         self.spawn(self.digests.run())
+        if self.replica is not None:  # the followers' events, and the lead watched: once lost, this process stops
+            self.spawn(drain(Inbox(self.state.db, self.clock), self.writer))
+            self.spawn(self.replica.watch(self._stop_to_restart))
 
-    async def _lead(self, url: str) -> None:
-        """Returns once this process holds the store's lead (at once when no other process does); from then on a lost
-        lead stops it (exit 1: started again, it stands by until it can lead)."""
-        lead = Leadership(url)
-        self._exits.callback(lead.close)  # the last thing closed: the store and the index are shut before the lead goes
-        waited = False
-
-        def standing_by() -> None:
-            nonlocal waited
-            waited = self.standing_by = True
-            log.info("%s", messages.standing_by(where(url)))
-
-        await lead.take(standing_by)
-        self.standing_by = False
-        if waited:
-            log.info("%s", messages.took_lead(where(url)))
-        self.spawn(lead.watch(lambda: self._stop_to_restart(messages.lost_lead(where(url)))))
+    async def _follow_then_lead(self, url: str, engine: str, server: IndexServer | None) -> None:
+        """A follower: keeps its facts in step until it leads, then repairs the shared index from the store (the leader
+        may have died between the two) and applies events from then on."""
+        assert self.replica is not None
+        await self.replica.follow_until_lead(self.store.conversation)
+        await asyncio.to_thread(prepare, self.data, engine, server, url)
+        self.writer.relay = None
+        self.replica.following = False
+        self._lead()
 
     def _stop_to_restart(self, reason: str) -> None:
         self.restart = reason

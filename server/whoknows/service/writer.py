@@ -6,6 +6,9 @@ index cannot be written (its disk is full, or its server, OpenSearch, cannot be 
 posts and the commit is retried; checkpoints and live posts wait for the commit that makes their posts
 searchable. The index commit itself runs on a worker thread while this task waits for it, so requests are
 answered during a commit; the store's changes are made on the event loop.
+
+In a replica that does not lead (several processes on one PostgreSQL store) the writer relays instead: its events go
+to the leader through the store's inbox (service.relay), and a batch counts as applied once the leader has applied it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..core.index import IndexUnavailable
 from ..storage.state import ServiceState
 from ..storage.store import Store
 from .backfill import Checkpointed
+from .relay import Inbox
 
 
 class Live:
@@ -82,6 +86,8 @@ class Writer:
         self._unreleased: list[str] = []
         self._thread_of: dict[str, list[str]] = {}
         """The replies withheld with a root whose deletion was heard, released with it."""
+        self.relay: Inbox | None = None
+        """Set while another process leads: batches go to its inbox instead of the pipeline (None: this one applies)."""
 
     async def submit(self, items: Sequence[Item]) -> None:
         """Queues items for the pipeline's owner, introducing unknown authors first. A deletion or an edit is withheld
@@ -135,7 +141,10 @@ class Writer:
                 except TimeoutError:
                     break
             try:
-                await self._apply(batch)
+                if self.relay is not None:
+                    await self._relay(self.relay, batch)
+                else:
+                    await self._apply(batch)
             except Exception:  # the index or the state failed: log it, keep the loop (the next batch may succeed)
                 log.exception("error %s: cannot apply a batch of %d item(s)", uuid.uuid4().hex[:8], len(batch))
             self._applied += len(batch)
@@ -169,6 +178,16 @@ class Writer:
             elif isinstance(item, Live):
                 self.on_live(item.post)
         self.on_applied(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
+
+    async def _relay(self, inbox: Inbox, batch: list[Item]) -> None:
+        """Hands the batch's events to the leader and waits until it has applied them (or this process leads now,
+        and applies the rest of its inbox itself). Checkpoints and live posts are the leader's: backfill and inline
+        suggestions run there."""
+        events = [i for i in batch if not isinstance(i, (Checkpointed, Live))]
+        ids = inbox.put(events) if events else []
+        while ids and self.relay is not None and not inbox.applied(ids):
+            await asyncio.sleep(inbox.poll_s)
+        self.withheld.applied(changed(events) + [r for e in events if isinstance(e, PostDeleted) for r in self._thread_of.pop(e.post_id, [])])
 
     async def _flush(self) -> bool:
         """Makes what was applied searchable; False while the index cannot be written (said once, then retried).

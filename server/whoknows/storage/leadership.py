@@ -40,6 +40,10 @@ class Leadership:
         row = self._db.conn.execute("SELECT pg_try_advisory_lock(%s)", (lock_key(f"{self._db.schema}:lead"),)).fetchone()
         return bool(row and row[0])
 
+    async def try_take(self) -> bool:
+        """One attempt: whether this process leads now (StartupError when the store cannot be reached)."""
+        return await asyncio.to_thread(self._try)
+
     async def take(self, standing_by: Callable[[], None]) -> None:
         """Returns once this process leads; calls `standing_by` once if another process leads now. A store that cannot
         be reached at the first attempt stops the start (StartupError, as opening the store would); later, while

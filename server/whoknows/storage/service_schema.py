@@ -33,6 +33,9 @@ COMPONENT = "service"
 
 MIGRATIONS = (
     Migration(1, "the service state and the learning threads as first released", script(_STATE_1 + _LEARNING_1)),
+    Migration(2, "inbox: events a replica that does not lead hands to the one that does (service.relay)",
+              script("CREATE TABLE IF NOT EXISTS inbox(id TEXT PRIMARY KEY, at INTEGER NOT NULL, event TEXT NOT NULL);"
+                     "CREATE INDEX IF NOT EXISTS inbox_by_time ON inbox(at)")),
 )
 
 __all__ = ["COMPONENT", "MIGRATIONS"]

@@ -91,8 +91,9 @@ def connect(url: str) -> Database:
 
 
 def open_conversation(data: Path, url: str, **options: Any) -> Conversation:
-    """The conversation store: `data`/state.sqlite, or the PostgreSQL store at `url`."""
-    return Conversation(connect(url) if url else str(data / STATE_FILE), **options)
+    """The conversation store: `data`/state.sqlite, or the PostgreSQL store at `url` (shared by replicas: its commits
+    record what they change, core.changes)."""
+    return Conversation(connect(url) if url else str(data / STATE_FILE), change_log=bool(url), **options)
 
 
 def open_store_database(data: Path, url: str) -> Database:

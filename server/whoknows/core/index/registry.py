@@ -31,6 +31,8 @@ class EngineEntry:
     """Every post id in the index; raises when it cannot be read."""
     drop: Callable[[Path, IndexServer | None], None] = lambda path, server: shutil.rmtree(path, ignore_errors=True)
     """Deletes the index (its folder; for a server engine also the server's index)."""
+    shared: bool = False
+    """The index lives in a server every replica reaches (replicas that do not lead answer from it)."""
 
 
 def _open_whoosh(path: Path | None, server: IndexServer | None) -> PostIndex:
@@ -118,7 +120,7 @@ REGISTRY: dict[str, EngineEntry] = {
         EngineEntry("whoosh", "index", "pure Python, the default", _open_whoosh, _whoosh_exists, _whoosh_ids),
         EngineEntry("tantivy", "index-tantivy", "Rust; for a million posts", _open_tantivy, _tantivy_exists, _tantivy_ids),
         EngineEntry("opensearch", "index-opensearch", "an OpenSearch server; one index replicas can share",
-                    _open_opensearch, _opensearch_exists, _opensearch_ids, _opensearch_drop),
+                    _open_opensearch, _opensearch_exists, _opensearch_ids, _opensearch_drop, shared=True),
     )
 }
 ENGINES = tuple(REGISTRY)
