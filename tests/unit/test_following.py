@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,14 +16,17 @@ from whoknows.core import changes
 from whoknows.core.changes import last_seq
 from whoknows.core.conversation import Conversation
 from whoknows.core.events import (
-    ChannelUpdated, PostCreated, PostDeleted, PostEdited, ReactionAdded, ReactionRemoved, SuggestionRejected, UserErased,
+    ChannelUpdated, Event, PostCreated, PostDeleted, PostEdited, ReactionAdded, ReactionRemoved, SuggestionRejected, UserErased,
     UserOptedOut, UserUpdated)
-from whoknows.core.index import open_index
+from whoknows.core.engine import Engine
+from whoknows.core.index import IndexedPost, PostIndex, engine_folder, open_index
 from whoknows.core.pipeline import Pipeline
 from whoknows.service.following import Following, start_of
+from whoknows.service.repair import take_over
 from whoknows.service.relay import Inbox, decode, drain, encode
 from whoknows.storage.postgres import PostgresDatabase
 from whoknows.storage.state import ServiceState
+from whoknows.storage.store import Store
 
 T = 1_700_000_000_000
 
@@ -102,7 +106,7 @@ async def test_a_follower_that_missed_changes_loads_everything_again(
 
 
 def test_every_event_kind_crosses_the_inbox_unchanged() -> None:
-    events = [PostCreated("p", "c", "u", "a \"quoted\"\nline ✓", T, root_id="r"), PostEdited("p", "new", T),
+    events: list[Event] = [PostCreated("p", "c", "u", "a \"quoted\"\nline ✓", T, root_id="r"), PostEdited("p", "new", T),
               PostDeleted("p", T), ReactionAdded("p", "u", "+1", T), ReactionRemoved("p", "u", "+1"),
               UserOptedOut("u", T), UserErased("u", T), SuggestionRejected("u", "k8s", "v", T),
               UserUpdated("u", "ann", "Ann", is_bot=False, deactivated=True), ChannelUpdated("c", "t", "town", "P")]
@@ -150,3 +154,41 @@ async def test_a_followers_events_are_applied_by_the_leader_once_and_in_order(
         await asyncio.gather(draining, return_exceptions=True)
         theirs.close()
         ours.close()
+
+
+def found(index: PostIndex, word: str) -> set[str]:
+    return {h.post_id for h in index.search(index.terms(word), limit=10)}
+
+
+def test_a_follower_taking_the_lead_indexes_what_the_dead_leader_committed_only_to_the_store(
+        leader: tuple[Conversation, Pipeline], url: str, tmp_path: Path) -> None:
+    conv, pipeline = leader
+    state = ServiceState(PostgresDatabase(url))
+    them = Conversation(PostgresDatabase(url))
+    index = open_index("whoosh", tmp_path / engine_folder("whoosh"))  # where the start-up repair looks for it
+    try:
+        pipeline.apply([PostCreated("a", "c1", "ann", "the exporter fails", T), PostCreated("d", "c1", "bob", "the gateway leaks", T)])
+        for post_id, user, text in (("a", "ann", "the exporter fails"), ("d", "bob", "the gateway leaks")):
+            index.put(IndexedPost(post_id, "c1", user, text), replace=False)  # what the shared index got
+        index.commit()
+        assert conv.changes is not None and conv.changes.last is not None
+        state.save_indexed_through(conv.changes.last)  # the leader's writer, after that commit
+        # The leader's last batch reached the store; it died before the index's commit.
+        pipeline.apply([PostEdited("a", "the exporter fails at night", T + 1), PostCreated("c", "c1", "cid", "the tracer drops spans", T + 2),
+                        PostDeleted("d", T + 3)])
+        store = Store(them, index, Pipeline(them, index), Engine(them, index), "http://localhost")
+        take_over(store, state, tmp_path, "whoosh", None, url)
+        assert found(index, "night") == {"a"} and found(index, "tracer") == {"c"} and found(index, "gateway") == set()
+        state.db.execute("DELETE FROM settings WHERE key = 'indexed_through'")  # no mark: nothing can be told
+        index.put(IndexedPost("z", "c1", "zed", "a stale zebra"), replace=False)
+        index.commit()
+        take_over(store, state, tmp_path, "whoosh", None, url)  # compares the whole index with the store
+        again = open_index("whoosh", tmp_path / engine_folder("whoosh"))  # (a folder index: read as a new reader sees it)
+        try:
+            assert found(again, "zebra") == set() and found(again, "tracer") == {"c"}
+        finally:
+            again.close()
+    finally:
+        index.close()
+        them.close()
+        state.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -99,7 +99,9 @@ async def test_bad_input_is_a_4xx_with_a_reason(client: tuple[TestClient[Any, An
 @pytest.mark.parametrize("mode", ["following", "standing_by"])
 async def test_a_process_that_does_not_lead_refuses_events_and_answers_only_when_it_follows(mode: str) -> None:
     calls = Calls()
-    endpoints = dataclasses.replace(calls.endpoints(), **{mode: lambda: True})
+    yes: Callable[[], bool] = lambda: True
+    endpoints = (dataclasses.replace(calls.endpoints(), following=yes) if mode == "following"
+                 else dataclasses.replace(calls.endpoints(), standing_by=yes))
     async with TestClient(TestServer(plugin_http.app(endpoints))) as c:
         h = {"X-Whoknows-Secret": SECRET, "X-Whoknows-User-Id": "u1"}
         event = {"kind": "posted", "channel_type": "O", "post": {"id": "p", "channel_id": "c", "user_id": "u", "message": "hi"}}

@@ -36,6 +36,8 @@ class ChangeLog:
     def __init__(self) -> None:
         self._pending: dict[tuple[str, str], None] = {}
         self._commits = 0
+        self.last: int | None = None
+        """The number of the last change this process wrote (None: none yet)."""
 
     def touch(self, kind: str, key: str) -> None:
         self._pending[(kind, key)] = None
@@ -53,8 +55,18 @@ class ChangeLog:
             args = [v for n, (kind, key) in enumerate(chunk, base + start + 1) for v in (n, kind, key)]
             db.execute(f"INSERT INTO changes(seq, kind, key) VALUES {','.join(['(?,?,?)'] * len(chunk))}", args)
         self._commits += 1
+        self.last = base + len(rows)
         if self._commits % TRIM_EVERY == 0:
             db.execute("DELETE FROM changes WHERE seq <= ?", (base + len(rows) - KEEP,))
+
+
+def changed_posts(db: Database, since: int) -> list[str] | None:
+    """Every post changed after change `since`, or None when the log no longer reaches back that far."""
+    first = db.execute("SELECT MIN(seq) FROM changes").fetchone()[0]
+    if first is not None and int(first) > since + 1:
+        return None
+    return list(dict.fromkeys(str(r[0]) for r in db.execute(
+        "SELECT key FROM changes WHERE seq > ? AND kind = ? ORDER BY seq", (since, POST))))
 
 
 def last_seq(db: Database) -> int:
@@ -106,4 +118,4 @@ def apply_changes(facts: FactsTable, changed: Changed) -> None:
             facts.put(post_id, *row)
 
 
-__all__ = ["CHANNEL", "KEEP", "POST", "ChangeLog", "Changed", "apply_changes", "last_seq", "read_changes"]
+__all__ = ["CHANNEL", "KEEP", "POST", "ChangeLog", "Changed", "apply_changes", "changed_posts", "last_seq", "read_changes"]

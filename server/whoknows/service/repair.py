@@ -22,7 +22,9 @@ from .. import messages
 from ..core.index import DEFAULT_ENGINE, ENGINES, IndexedPost, IndexServer, IndexUnavailable, drop_index, engine_folder, entry, open_index, outdated_analysis
 from ..core.pipeline import MAX_INDEXED_CHARS
 from ..errors import StartupError
-from ..storage.store import has_store, open_conversation, open_state, open_store_database, refuse_newer_store, store_url_from_env
+from ..core.changes import changed_posts
+from ..storage.state import ServiceState
+from ..storage.store import Store, has_store, open_conversation, open_state, open_store_database, refuse_newer_store, store_url_from_env
 
 log = logging.getLogger("whoknows.rebuild")
 STOPPED_CLEANLY = "stopped-cleanly"
@@ -146,10 +148,36 @@ def prepare(data: Path, engine: str = DEFAULT_ENGINE, server: IndexServer | None
     return Outcome.REPAIRED if changed else Outcome.INTACT
 
 
+def take_over(store: Store, state: ServiceState, data: Path, engine: str, server: IndexServer | None, store_url: str) -> None:
+    """A follower taking the lead (blocking): the leader it replaces may have died between the store's commit and the
+    shared index's. Every post changed after the last change the index is known to hold (the writer's mark) is put
+    into the index again, or dropped from it: a few batches, whatever the store's size. Without a mark, or when the
+    change log no longer reaches back to it, the whole index is compared with the store (`prepare`)."""
+    mark = state.indexed_through()
+    db = store.conversation.db
+    ids = changed_posts(db, mark) if mark is not None else None
+    if ids is None:
+        prepare(data, engine, server, store_url)
+        return
+    found: dict[str, tuple[str, str, str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update((r[0], (r[1], r[2], r[3])) for r in db.execute(
+            f"SELECT post_id, channel_id, user_id, message FROM posts WHERE post_id IN ({','.join('?' * len(chunk))})", tuple(chunk)))
+    for post_id in ids:
+        if post_id in found:
+            channel_id, user_id, message = found[post_id]
+            store.index.put(IndexedPost(post_id, channel_id, user_id, message[:MAX_INDEXED_CHARS]), replace=True)
+        else:
+            store.index.delete(post_id)
+    store.index.commit()
+    log.info("took over: %d post(s) changed since the shared index's last known commit were indexed again", len(ids))
+
+
 def mark_stopped(data: Path) -> None:
     """Called after a clean stop, once the index has been flushed and closed."""
     if data.is_dir():
         (data / STOPPED_CLEANLY).touch()
 
 
-__all__ = ["DamagedIndex", "Outcome", "indexed_ids", "mark_stopped", "prepare", "wipe"]
+__all__ = ["DamagedIndex", "Outcome", "indexed_ids", "mark_stopped", "prepare", "take_over", "wipe"]

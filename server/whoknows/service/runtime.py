@@ -40,7 +40,7 @@ from .plugin import PluginLink
 from .relay import Inbox, drain
 from .replicas import Replica
 from .registration import check_reachable, register_commands, register_team, withdraw_commands
-from .repair import Outcome, mark_stopped, prepare
+from .repair import Outcome, mark_stopped, prepare, take_over
 from .stream_watch import StreamWatch
 from .writer import Item, Writer, no_space
 
@@ -269,7 +269,7 @@ class Runtime:
         may have died between the two) and applies events from then on."""
         assert self.replica is not None
         await self.replica.follow_until_lead(self.store.conversation)
-        await asyncio.to_thread(prepare, self.data, engine, server, url)
+        await asyncio.to_thread(take_over, self.store, self.state, self.data, engine, server, url)
         self.writer.relay = None
         self.replica.following = False
         self._lead()

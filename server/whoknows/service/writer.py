@@ -171,6 +171,9 @@ class Writer:
             return
         self.withheld.applied(self._unreleased)
         self._unreleased = []
+        log_of = self.store.conversation.changes
+        if log_of is not None and log_of.last is not None and events:  # replicas: how far the shared index is known to be
+            self.state.save_indexed_through(log_of.last)
         batch, self._held = [*self._held, *batch], []
         for item in batch:
             if isinstance(item, Checkpointed):

@@ -63,6 +63,15 @@ class ServiceState:
         with self.db.unsynced():
             self.db.execute("INSERT OR REPLACE INTO checkpoints VALUES(?,?,?,?)", (channel_id, cp.since, cp.history_before, int(cp.history_done)))
 
+    def indexed_through(self) -> int | None:
+        """The store's last change (core.changes) the shared index is known to hold (None: not known)."""
+        row = self.db.execute("SELECT value FROM settings WHERE key='indexed_through'").fetchone()
+        return int(row[0]) if row else None
+
+    def save_indexed_through(self, seq: int) -> None:
+        with self.db.unsynced():  # lost in a power cut, it is only older: a take-over repairs a few more posts
+            self.db.execute("INSERT OR REPLACE INTO settings VALUES('indexed_through', ?)", (str(seq),))
+
     def command_token(self, team_id: str) -> str | None:
         row = self.db.execute("SELECT token FROM command_tokens WHERE team_id=?", (team_id,)).fetchone()
         return str(row[0]) if row else None
