@@ -21,10 +21,11 @@ from ..app.digests import Digests
 from ..app.learning import Learning
 from ..app.ports import Presence
 from ..clock import fixed_clock, wall_clock
-from ..core.index import DEFAULT_ENGINE, ENGINES, engine_folder
+from ..core.index import DEFAULT_ENGINE, ENGINES, IndexServer, engine_folder, entry
 from ..service.importer import import_export
 from ..service.offline import offline_services, offline_settings
-from ..storage.store import STATE_FILE, open_store
+from ..storage.store import STATE_FILE, open_store, server_from_env
+from .failover import failover
 from .live import live_traffic
 from .production import production_permissions
 from .references import build_references, time_queries
@@ -36,6 +37,14 @@ from .workspace import cached_workspace, label, parse_scale
 SITE_URL = "http://localhost:8065"
 BENCH_ENV = {"WHOKNOWS_MATTERMOST_URL": SITE_URL, "WHOKNOWS_HIGH_TRAFFIC_POSTS_PER_DAY": "1000000000"}
 """plugin.json's defaults, except that no channel is too busy: every question takes the whole suggestion path."""
+
+
+FAILOVER_STORE = "WHOKNOWS_BENCH_STORE_URL"
+"""With a shared index (OpenSearch): the PostgreSQL database the fail-over scenario copies the store into."""
+
+
+def _no_server() -> IndexServer:
+    raise SystemExit("the opensearch engine needs WHOKNOWS_OPEN_SEARCH_URL")
 
 
 def _folder_bytes(path: Path) -> int:
@@ -128,6 +137,12 @@ def run(posts: int, out: Path, seed: int, rounds: int, max_queries: int, live_se
                           "missing": live.missing, "posts": live.posts, "reactions": live.reactions,
                           "idle": live.idle.figures(), "loaded": live.loaded.figures(),
                           "loaded_ratio": _ratio(live.loaded.figures()["p95_ms"], live.idle.figures()["p95_ms"])}
+    if entry(engine).shared:  # replicas share this index: how fast a follower takes over from a dead leader
+        store_url = os.environ.get(FAILOVER_STORE, "").strip()
+        if store_url:
+            result["failover"] = failover(data / STATE_FILE, store_url, out / "failover", engine, server_from_env(os.environ) or _no_server())
+        else:
+            result["failover_skipped"] = f"set {FAILOVER_STORE} to a PostgreSQL database the bench may make a schema in"
     result["rss_before_references_mb"] = peak_rss_mb()
     if references:
         build, engines = build_references(ws.path, out / f"refs-{label(posts)}-seed{seed}")

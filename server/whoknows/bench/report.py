@@ -13,6 +13,7 @@ TARGETS_1M = {
     "loaded_over_idle_p95": 1.5,
     "import_share_of_reference": 0.2,
     "peak_rss_mb": 1024.0,
+    "failover_p95_ms": 10_000.0,
 }
 AT_LEAST = {"import_share_of_reference"}
 
@@ -28,12 +29,13 @@ def verdicts(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "loaded_over_idle_p95": r["live"]["loaded_ratio"],
         "import_share_of_reference": r.get("import_share_of_reference"),
         "peak_rss_mb": r["peak_rss_mb"],
+        "failover_p95_ms": r["failover"]["failover"]["p95_ms"] if "failover" in r else None,
     }
     out = {}
     for key, target in TARGETS_1M.items():
         value = got[key]
         if value is None:
-            continue  # no reference build in this run
+            continue  # no reference build (or no fail-over) in this run
         met = value >= target if key in AT_LEAST else value <= target
         out[key] = {"target": target, "measured": value, "met": met}
     return out
@@ -66,6 +68,15 @@ def markdown(r: dict[str, Any]) -> str:
         f"index on disk {_mb(size)} {engine} + {_mb(imp['sqlite_bytes'])} SQLite ({imp['segments']} segments). "
         f"Peak RSS **{r['peak_rss_mb']} MB** (after import {r['rss_after_import_mb']} MB, before references {r['rss_before_references_mb']} MB).",
     ]
+    fo = r.get("failover")
+    if fo:
+        f = fo["failover"]
+        lines += ["", f"Leader fail-over, two replicas on PostgreSQL over the shared {engine} index ({fo['posts']:,} posts copied in "
+                      f"{fo['copy_seconds']} s): kill -> events applied again p50 **{f['p50_ms']:,.0f} ms**, p95 **{f['p95_ms']:,.0f} ms** "
+                      f"({fo['rounds']} kills); {fo['posts_committed']} posts the dead leaders committed, "
+                      f"{fo['missing_after_take_over']} of them missing from the index after the take-over."]
+    elif r.get("failover_skipped"):
+        lines += ["", f"Leader fail-over not measured: {r['failover_skipped']}"]
     refs = r.get("references")
     if refs:
         lines += [
