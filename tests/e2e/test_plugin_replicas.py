@@ -2,7 +2,7 @@
 index, the plugin's Service URL listing both: one leads (the hooks' events reach it), the other follows and answers
 too (commands take turns over the two), a post deleted at the leader is gone from the follower's answers as well; the
 leader killed with SIGKILL is replaced by the follower, what was posted while nobody led is read by the new leader,
-and /whoknows through the plugin answers from it."""
+and /whoknows through the plugin answers from it; a process killed while commands are in flight costs none of them."""
 
 from __future__ import annotations
 
@@ -83,6 +83,17 @@ async def test_behind_the_plugin_both_answer_and_a_killed_leader_is_replaced_by_
         third = await post(ws, "dave", public, f"the {(after := word())} migration is done")
         await in_store(store_url, third["id"])  # the plugin's hooks reach the new leader
         assert "dave" in card_text(await slash(ws, "bob", public, after))
+
+        # The killed one comes back and follows; then it is killed while commands are in flight to both: the plugin
+        # sends a request whose process died to the other one, so every command is answered.
+        following = leader.expect(lambda text: FOLLOWING in text)
+        await leader.start()
+        await asyncio.wait_for(following, 5)
+        asking = [asyncio.create_task(slash(ws, "bob", public, after)) for _ in range(8)]
+        await asyncio.sleep(0.05)
+        await leader.kill()
+        answers = [card_text(a) for a in await asyncio.gather(*asking)]
+        assert all("dave" in a for a in answers), f"a process killed while answering costs no command: {answers}"
     finally:
         for bot in bots:
             await bot.stop()
