@@ -7,6 +7,7 @@ and /whoknows through the plugin answers from it; a process killed while command
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from whoknows.service.following import EVERY_S
 
 from .botfixture import call, card_text, post, slash
 from .conftest import _note
+from .bootstrap import Workspace
 from .mattermost import free_port
 from .plugin_bundle import SECRET, Installed, configure, installed_plugin, plugin_bundle
 from .plugin_mode import Link
@@ -38,6 +40,17 @@ def two_services(installed_plugin: Installed) -> Iterator[tuple[Installed, list[
     answer = configure(installed_plugin.admin, ServiceSecret=SECRET, ServiceURL=", ".join(f"http://127.0.0.1:{p}" for p in ports))
     assert answer.status_code == 200, answer.text
     yield installed_plugin, ports
+
+
+async def answered(ws: Workspace, channel: str, topic: str, who: str, within_s: float = 10.0) -> None:
+    """Waits (bounded) until /whoknows through the plugin names `who` for the topic."""
+    deadline = time.monotonic() + within_s
+    while True:
+        answer = card_text(await slash(ws, "bob", channel, topic))
+        if who in answer or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert who in answer, f"/whoknows {topic} never named {who}: {answer}"
 
 
 def commands(bot: BotProcess) -> int:
@@ -82,7 +95,7 @@ async def test_behind_the_plugin_both_answer_and_a_killed_leader_is_replaced_by_
         _, took = await kill_and_take_over(ws, leader, follower, store_url)  # the follower leads now
         third = await post(ws, "dave", public, f"the {(after := word())} migration is done")
         await in_store(store_url, third["id"])  # the plugin's hooks reach the new leader
-        assert "dave" in card_text(await slash(ws, "bob", public, after))
+        await answered(ws, public, after, "dave")  # the store commits just before the index: searchable a moment later
 
         # The killed one comes back and follows; then it is killed while commands are in flight to both: the plugin
         # sends a request whose process died to the other one, so every command is answered.
