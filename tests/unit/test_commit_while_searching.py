@@ -59,6 +59,37 @@ def test_searches_during_commits_on_another_thread_never_leak_or_fail(tmp_path: 
     index.close()
 
 
+def test_a_slow_whoosh_search_outlives_several_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A search on a loaded machine can take longer than two commits of the writer's thread: it still answers."""
+    from whoosh.searching import Searcher
+
+    index = open_index("whoosh", tmp_path / "ix")
+    for i in range(20):
+        index.put(IndexedPost(f"p{i}", "public", "u", "kafka broker"), replace=False)
+    index.commit()
+    real_search, slowed = Searcher.search, [False]
+
+    def search_while_the_writer_commits(self: Searcher, *args: object, **kwargs: object) -> object:
+        if not slowed[0]:
+            slowed[0] = True
+
+            def commit_twice() -> None:
+                for batch in range(2):
+                    index.put(IndexedPost(f"late{batch}", "public", "u", "kafka"), replace=False)
+                    index.commit()
+
+            writer = threading.Thread(target=commit_twice)
+            writer.start()
+            writer.join()
+        return real_search(self, *args, **kwargs)
+
+    monkeypatch.setattr(Searcher, "search", search_while_the_writer_commits)
+    hits = index.search(["kafka"], limit=100)
+    assert {h.post_id for h in hits} == {f"p{i}" for i in range(20)}, "the search lost the view it started on"
+    assert len(index.search(["kafka"], limit=100)) == 22, "the commits made during the search are not visible after it"
+    index.close()
+
+
 def test_closing_the_store_waits_for_a_commit_in_flight(tmp_path: Path) -> None:
     from whoknows.core.conversation import Conversation
 

@@ -10,7 +10,8 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Collection, Sequence
+import threading
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +79,17 @@ def merge_tiers(writer: Any, segments: list[Any]) -> list[Any]:
 
 
 class _View:
-    """A searcher and the channel masks made for it (document numbers belong to one searcher)."""
+    """A searcher and the channel masks made for it (document numbers belong to one searcher).
+
+    `users` counts the searches holding it; a view replaced by a commit is closed by whoever lets it go last.
+    """
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
         self.channel_docs: dict[str, frozenset[int]] = {}
         self.masks: dict[frozenset[str], set[int]] = {}
+        self.users = 0
+        self.replaced = False
 
     def mask(self, hidden: frozenset[str]) -> set[int]:
         """The documents of the hidden channels, as a set Whoosh can mask with directly.
@@ -121,8 +127,8 @@ class WhooshIndex(BufferedIndex):
         self._path = path
         self._limitmb = limitmb
         super().__init__()
+        self._views = threading.Lock()
         self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
-        self._retired: _View | None = None
 
     def commit(self) -> None:
         if not self._pending:
@@ -159,16 +165,35 @@ class WhooshIndex(BufferedIndex):
         # A new searcher, not Searcher.refresh(): in Whoosh 2.7 refresh() fails when the old reader was
         # empty, and after a merge its reader reuse can keep counting the merged-away segments.
         # The commit may run on the writer's thread while requests search: the new view is swapped in whole
-        # (searcher and the masks made for it), and the one it replaces is closed at the next refresh, once
-        # every search that took it has long finished.
-        retired, self._retired = self._retired, self._view
-        self._view = _View(self._ix.searcher(weighting=scoring.BM25F()))
-        if retired is not None:
-            retired.searcher.close()
+        # (searcher and the masks made for it), and the one it replaces is closed once no search holds it,
+        # however many commits happen during one slow search.
+        fresh = _View(self._ix.searcher(weighting=scoring.BM25F()))
+        with self._views:
+            old, self._view = self._view, fresh
+            old.replaced = True
+            unused = old.users == 0
+        if unused:
+            old.searcher.close()
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[_View]:
+        """The current view, kept open until the caller is done with it."""
+        with self._views:
+            view = self._view
+            view.users += 1
+        try:
+            yield view
+        finally:
+            with self._views:
+                view.users -= 1
+                last = view.replaced and view.users == 0
+            if last:
+                view.searcher.close()
 
     def document_frequencies(self, terms: Collection[str]) -> tuple[int, dict[str, int]]:
-        s = self._view.searcher
-        return s.doc_count(), {t: s.doc_frequency("text", t) for t in terms}
+        with self._held() as view:
+            s = view.searcher
+            return s.doc_count(), {t: s.doc_frequency("text", t) for t in terms}
 
     def search(
         self,
@@ -181,23 +206,22 @@ class WhooshIndex(BufferedIndex):
         if not terms:
             return []
         q = query.Or([query.Term("text", t) for t in dict.fromkeys(terms)])
-        view = self._view  # one searcher for the whole search, whatever a commit swaps meanwhile
-        mask = view.mask(frozenset(exclude_channels)) if exclude_channels else None
         flt = query.Term("user_id", author) if author else None
-        results = view.searcher.search(q, limit=limit, mask=mask, filter=flt)
-        stored = view.searcher.stored_fields
-        return [Hit(stored(docnum)["post_id"], float(score)) for docnum, score in results.items()]
+        with self._held() as view:  # one searcher for the whole search, whatever a commit swaps meanwhile
+            mask = view.mask(frozenset(exclude_channels)) if exclude_channels else None
+            results = view.searcher.search(q, limit=limit, mask=mask, filter=flt)
+            stored = view.searcher.stored_fields
+            return [Hit(stored(docnum)["post_id"], float(score)) for docnum, score in results.items()]
 
     def stats(self) -> IndexStats:
         size = 0
         if self._path is not None:
             size = sum(f.stat().st_size for f in self._path.iterdir() if f.is_file())
-        return IndexStats(self._view.searcher.doc_count(), len(self._ix._segments()), size)
+        with self._held() as view:
+            return IndexStats(view.searcher.doc_count(), len(self._ix._segments()), size)
 
     def close(self) -> None:
-        for view in (self._retired, self._view):
-            if view is not None:
-                view.searcher.close()
+        self._view.searcher.close()
         self._ix.close()
         if self._ram is not None:
             self._ram.close_scratch()
