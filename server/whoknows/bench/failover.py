@@ -20,17 +20,15 @@ from typing import Any
 
 import psycopg
 
+from ..core.conversation import Conversation
+from ..core.engine import Engine
 from ..core.events import PostCreated, UserUpdated
-from ..core.index import IndexServer
-from ..service.repair import take_over
+from ..core.index import IndexServer, engine_folder, open_index
+from ..core.pipeline import Pipeline
 from ..service.relay import Inbox, drain
 from ..service.replicas import Replica
 from ..service.writer import Writer
 from ..storage.state import ServiceState
-from ..core.conversation import Conversation
-from ..core.index import engine_folder, open_index
-from ..core.engine import Engine
-from ..core.pipeline import Pipeline
 from ..storage.store import Store, open_conversation, open_state, open_store_database
 from .timing import Latencies
 
@@ -132,10 +130,7 @@ async def _rounds(url: str, data: Path, engine: str, server: IndexServer, rounds
             leading = asyncio.Event()
 
             async def follow_then_lead(side: Side = follower, done: asyncio.Event = leading) -> None:
-                await side.replica.follow_until_lead(side.store.conversation)
-                await asyncio.to_thread(take_over, side.store, side.state, side.data, engine, server, url)
-                side.writer.relay = None
-                side.replica.following = False
+                await side.replica.take_lead(side.store, side.state, side.writer, side.data, engine, server)
                 side.spawn(drain(Inbox(side.state.db, lambda: 0), side.writer))
                 done.set()
 

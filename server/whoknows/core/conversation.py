@@ -52,20 +52,23 @@ class Conversation:
         self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         self.endorsing = self._endorse_args
         """Every emoji that endorses a post here (the configured learning emoji included)."""
+        self.accepting = _ACCEPT_ARGS
+        """Every emoji that marks the accepted answer when the asker gives it."""
         self.db: Database = open_database(path)
         self.opted_out_by_default = opted_out_by_default
         self._channels: set[str] | None = None
         self._accepting = frozenset(ACCEPTING_EMOJI)
         self._endorsing = frozenset(self._endorse_args)
-        self.facts = load_facts(self.db, self._endorse_args, _ACCEPT_ARGS)
+        self.facts = load_facts(self.db, self.endorsing, self.accepting)
         """Every post's facts in memory, for the ranking (changed only after a transaction commits)."""
         self._deferred: list[Callable[[FactsTable], None]] | None = None
         self.changes = ChangeLog() if change_log else None
 
     def _later(self, change: Callable[[FactsTable], None], *posts: str) -> None:
         """Changes the facts table (of these posts) once the store's transaction commits (at once outside one)."""
-        for post_id in posts:
-            self._touch(POST, post_id)
+        if self.changes is not None:
+            for post_id in posts:
+                self._touch(POST, post_id)
         if self._deferred is None:
             change(self.facts)
         else:

@@ -180,7 +180,7 @@ class FactsTable:
                      endorsements=endorsements, accepts=accepts)
             return
         self._endorse[slot], self._accepts[slot] = min(endorsements, 65_535), min(accepts, 65_535)
-        self._flags[slot] = ALIVE | LINKED | (QUESTION * question) | (ASKS * asks) | (CONTENT_FREE * content_free)
+        self.edit(post_id, question=question, asks=asks, content_free=content_free)
 
     def react(self, post_id: str, *, endorse: int, accept: int) -> None:
         """Counts one endorsing or accepting reaction more (+1) or less (-1)."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from ..core.changes import last_seq, read_changes
-from ..core.conversation import ACCEPTING_EMOJI, Conversation
+from ..core.conversation import Conversation
 from ..core.database import Database
 from ..core.facts import load_facts
 from ..storage.store import connect
@@ -40,7 +40,6 @@ class Following:
         self.since = since
         self.every_s = every_s
         self._db: Database | None = None
-        self._accepting = tuple(sorted(ACCEPTING_EMOJI))
         self._failing = False
 
     def _connection(self) -> Database:
@@ -51,11 +50,11 @@ class Following:
     async def step(self) -> bool:
         """Reads and applies one round of changes; True when there may be more right away."""
         db, conv = self._connection(), self.conversation
-        changed = await asyncio.to_thread(read_changes, db, self.since, conv.endorsing, self._accepting)
+        changed = await asyncio.to_thread(read_changes, db, self.since, conv.endorsing, conv.accepting)
         if changed.gap:
             log.warning("missed changes to the store after number %d; loading every post's facts again", self.since)
             since = await asyncio.to_thread(last_seq, db)
-            conv.reload(await asyncio.to_thread(load_facts, db, conv.endorsing, self._accepting))
+            conv.reload(await asyncio.to_thread(load_facts, db, conv.endorsing, conv.accepting))
             self.since = since
             return True
         conv.follow(changed)

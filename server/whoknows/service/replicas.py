@@ -13,12 +13,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from .. import messages
 from ..storage.leadership import Leadership
 from ..storage.postgres import where
 from ..core.conversation import Conversation
+from ..core.index import IndexServer
+from ..storage.state import ServiceState
+from ..storage.store import Store
 from .following import Following, start_of
+from .repair import take_over
+from .writer import Writer
 
 log = logging.getLogger("whoknows.runtime")
 
@@ -67,6 +73,15 @@ class Replica:
             await following.catch_up()
         finally:
             following.close()
+
+    async def take_lead(self, store: Store, state: ServiceState, writer: Writer, data: Path, engine: str,
+                        server: IndexServer | None) -> None:
+        """A follower: follows until it leads, then repairs the shared index from the store (the leader it replaces may
+        have died between the two commits: repair.take_over) and turns its writer from relaying to applying."""
+        await self.follow_until_lead(store.conversation)
+        await asyncio.to_thread(take_over, store, state, data, engine, server, self.url)
+        writer.relay = None
+        self.following = False
 
     async def watch(self, lost: Callable[[str], None]) -> None:
         """The leader: calls `lost` with the reason once the lead is lost."""

@@ -40,7 +40,7 @@ from .plugin import PluginLink
 from .relay import Inbox, drain
 from .replicas import Replica
 from .registration import check_reachable, register_commands, register_team, withdraw_commands
-from .repair import Outcome, mark_stopped, prepare, take_over
+from .repair import Outcome, mark_stopped, prepare
 from .stream_watch import StreamWatch
 from .writer import Item, Writer, no_space
 
@@ -251,7 +251,7 @@ class Runtime:
         if leading:
             self._lead()
         else:
-            self.spawn(self._follow_then_lead(url, engine, server))
+            self.spawn(self._follow_then_lead(engine, server))
 
     def _lead(self) -> None:
         """What only the process that applies events does."""
@@ -264,14 +264,10 @@ class Runtime:
             self.spawn(drain(Inbox(self.state.db, self.clock), self.writer))
             self.spawn(self.replica.watch(self._stop_to_restart))
 
-    async def _follow_then_lead(self, url: str, engine: str, server: IndexServer | None) -> None:
-        """A follower: keeps its facts in step until it leads, then repairs the shared index from the store (the leader
-        may have died between the two) and applies events from then on."""
+    async def _follow_then_lead(self, engine: str, server: IndexServer | None) -> None:
+        """A follower: keeps its facts in step until it leads, then applies events from then on."""
         assert self.replica is not None
-        await self.replica.follow_until_lead(self.store.conversation)
-        await asyncio.to_thread(take_over, self.store, self.state, self.data, engine, server, url)
-        self.writer.relay = None
-        self.replica.following = False
+        await self.replica.take_lead(self.store, self.state, self.writer, self.data, engine, server)
         self._lead()
 
     def _stop_to_restart(self, reason: str) -> None:

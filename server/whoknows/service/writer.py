@@ -163,8 +163,7 @@ class Writer:
                         pipeline.apply([event])
                     except Exception:
                         log.exception("error %s: cannot apply %r", uuid.uuid4().hex[:8], event)
-        self._unreleased += changed(events)
-        self._unreleased += [r for e in events if isinstance(e, PostDeleted) for r in self._thread_of.pop(e.post_id, [])]
+        self._unreleased += self._releases(events)
         if not await self._flush():
             self._held += [i for i in batch if isinstance(i, (Checkpointed, Live))]
             self.on_applied(events)
@@ -182,6 +181,10 @@ class Writer:
                 self.on_live(item.post)
         self.on_applied(events)  # the learning threads observe what was just applied (reactions, edits, deletions)
 
+    def _releases(self, events: Sequence[Event]) -> list[str]:
+        """The posts withheld for these events, to release once they are searchable (a deleted root's replies too)."""
+        return changed(events) + [r for e in events if isinstance(e, PostDeleted) for r in self._thread_of.pop(e.post_id, [])]
+
     async def _relay(self, inbox: Inbox, batch: list[Item]) -> None:
         """Hands the batch's events to the leader and waits until it has applied them (or this process leads now,
         and applies the rest of its inbox itself). Checkpoints and live posts are the leader's: backfill and inline
@@ -190,7 +193,7 @@ class Writer:
         ids = inbox.put(events) if events else []
         while ids and self.relay is not None and not inbox.applied(ids):
             await asyncio.sleep(inbox.poll_s)
-        self.withheld.applied(changed(events) + [r for e in events if isinstance(e, PostDeleted) for r in self._thread_of.pop(e.post_id, [])])
+        self.withheld.applied(self._releases(events))
 
     async def _flush(self) -> bool:
         """Makes what was applied searchable; False while the index cannot be written (said once, then retried).
