@@ -22,8 +22,10 @@ from ..storage.state import Checkpoint
 
 log = logging.getLogger("whoknows.runtime")
 
-EVERY_S = 30.0
-"""How often the channel list is looked at: a post the stream has not brought after one to two of these is missed."""
+EVERY_S = 10.0
+"""How often the channel list is looked at: a post the stream has not brought after one to two of these is missed.
+(One REST call per team each time; at 30 s a deaf stream after a Mattermost restart went unnoticed for up to 90 s
+after the bot's own start, and the soak's catch-up window is 90 s.)"""
 
 
 class StreamWatch:
