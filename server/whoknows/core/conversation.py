@@ -49,8 +49,7 @@ class Conversation:
                  change_log: bool = False) -> None:
         """`change_log`: record what each commit changes (core.changes), for replicas that follow this store."""
         # The configured learning emoji endorses too, whatever it is.
-        self._endorse_args = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
-        self.endorsing = self._endorse_args
+        self.endorsing = tuple(sorted(ENDORSING_EMOJI | extra_endorsing))
         """Every emoji that endorses a post here (the configured learning emoji included)."""
         self.accepting = _ACCEPT_ARGS
         """Every emoji that marks the accepted answer when the asker gives it."""
@@ -58,7 +57,7 @@ class Conversation:
         self.opted_out_by_default = opted_out_by_default
         self._channels: set[str] | None = None
         self._accepting = frozenset(ACCEPTING_EMOJI)
-        self._endorsing = frozenset(self._endorse_args)
+        self._endorsing = frozenset(self.endorsing)
         self.facts = load_facts(self.db, self.endorsing, self.accepting)
         """Every post's facts in memory, for the ranking (changed only after a transaction commits)."""
         self._deferred: list[Callable[[FactsTable], None]] | None = None
